@@ -1,0 +1,132 @@
+"""Plain (non-equivariant) backbones: SiamFC's AlexNet and SiamDW's CIResNet-22.
+
+Both have total stride 8: a 127 template and a 255 search region give 6x6 / 22x22 (AlexNet) and
+5x5 / 21x21 (CIResNet-22) maps, hence the classic 17x17 response of SiamFC.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .base import Backbone
+from .registry import register_backbone
+
+
+def _init_weights(module: nn.Module) -> None:
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+
+
+@register_backbone("alexnet")
+class AlexNet(Backbone):
+    """SiamFC's modified AlexNet (BN after every conv, grouped conv2/4/5, no padding).
+
+    ``[B,3,127,127] -> [B,256,6,6]`` and ``[B,3,255,255] -> [B,256,22,22]``; stride 8.
+    """
+
+    stride = 8
+
+    def __init__(self, width: float = 1.0) -> None:
+        super().__init__()
+        c = [max(2, int(round(n * width / 2)) * 2) for n in (96, 256, 384, 384, 256)]
+        self.out_channels = c[4]
+        self.body = nn.Sequential(
+            nn.Conv2d(3, c[0], 11, 2), nn.BatchNorm2d(c[0]), nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, 2),
+            nn.Conv2d(c[0], c[1], 5, 1, groups=2), nn.BatchNorm2d(c[1]), nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, 2),
+            nn.Conv2d(c[1], c[2], 3, 1), nn.BatchNorm2d(c[2]), nn.ReLU(inplace=True),
+            nn.Conv2d(c[2], c[3], 3, 1, groups=2), nn.BatchNorm2d(c[3]), nn.ReLU(inplace=True),
+            nn.Conv2d(c[3], c[4], 3, 1, groups=2),
+        )
+        _init_weights(self)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+
+class CIBottleneck(nn.Module):
+    """SiamDW's cropping-inside residual (CIR) bottleneck unit.
+
+    1x1 -> 3x3 (padding 1) -> 1x1 convolutions plus the shortcut, then the outermost ring of the
+    map is cropped: those positions saw zero padding, which would break the translation
+    invariance that cross-correlation relies on. ``[B,Cin,H,W] -> [B,4*planes,H-2,W-2]``.
+    With ``pool=True`` (the CIR-D unit) a 2x2 max-pool with stride 2 follows the crop, so the
+    convolution itself stays at stride 1 and the unit downsamples without padding artefacts.
+    """
+
+    expansion = 4
+
+    def __init__(self, in_channels: int, planes: int, pool: bool = False) -> None:
+        super().__init__()
+        out = planes * self.expansion
+        self.conv1 = nn.Conv2d(in_channels, planes, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = nn.Conv2d(planes, out, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(out)
+        self.relu = nn.ReLU(inplace=True)
+        self.shortcut = None
+        if in_channels != out:
+            self.shortcut = nn.Sequential(nn.Conv2d(in_channels, out, 1, bias=False),
+                                          nn.BatchNorm2d(out))
+        self.pool = nn.MaxPool2d(2, 2) if pool else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.relu(self.bn1(self.conv1(x)))
+        y = self.relu(self.bn2(self.conv2(y)))
+        y = self.bn3(self.conv3(y))
+        y = self.relu(y + (x if self.shortcut is None else self.shortcut(x)))
+        y = y[:, :, 1:-1, 1:-1]
+        return y if self.pool is None else self.pool(y)
+
+
+@register_backbone("resnet22")
+class CIResNet22(Backbone):
+    """CIResNet-22 of SiamDW: 7x7/2 stem, 2x2 max-pool, 3 CIR units, 1 CIR-D unit, 3 CIR units.
+
+    ``[B,3,127,127] -> [B,512,5,5]`` and ``[B,3,255,255] -> [B,512,21,21]``; stride 8.
+    Inputs of size 5 mod 8 (125, 253) are consumed exactly by every strided layer, which the
+    group-equivariant twins need for exact rotation equivariance. ``width`` scales all channel
+    counts (1.0 = 64 stem channels and 512 outputs).
+    """
+
+    stride = 8
+
+    def __init__(self, width: float = 1.0) -> None:
+        super().__init__()
+        stem = max(4, int(round(64 * width)))
+        planes1 = max(1, int(round(64 * width)))
+        planes2 = max(1, int(round(128 * width)))
+        self.stem = nn.Sequential(nn.Conv2d(3, stem, 7, 2, bias=False), nn.BatchNorm2d(stem),
+                                  nn.ReLU(inplace=True), nn.MaxPool2d(2, 2))
+        c1 = planes1 * CIBottleneck.expansion
+        self.layer1 = nn.Sequential(CIBottleneck(stem, planes1), CIBottleneck(c1, planes1),
+                                    CIBottleneck(c1, planes1))
+        c2 = planes2 * CIBottleneck.expansion
+        self.layer2 = nn.Sequential(CIBottleneck(c1, planes2, pool=True),
+                                    *[CIBottleneck(c2, planes2) for _ in range(3)])
+        self.out_channels = c2
+        _init_weights(self)
+        # zero-init the last BN of every residual branch (Goyal et al. 2017): each unit starts as
+        # its shortcut, which trains better and keeps an untrained network's features usable
+        for m in self.modules():
+            if isinstance(m, CIBottleneck):
+                nn.init.zeros_(m.bn3.weight)
+
+    def stages(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Named stage outputs of a normalized image (for equivariance losses and metrics)."""
+        s0 = self.stem(x)
+        s1 = self.layer1(s0)
+        s2 = self.layer2(s1)
+        return {"stem": s0, "layer1": s1, "layer2": s2}
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layer2(self.layer1(self.stem(x)))

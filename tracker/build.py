@@ -1,0 +1,94 @@
+"""Build networks and trackers from configs or checkpoints."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from backbones import UnknownBackboneError, build_backbone
+
+from .checkpoint import load_checkpoint
+from .config import Config, apply_overrides, config_from_dict, config_to_dict, load_config
+from .errors import CheckpointError, ConfigError
+from .heads import build_head
+from .siamese import SiameseNet
+
+# Configs ship beside the packages in the repository (tools and tests run from a checkout).
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+DEFAULT_CONFIG = CONFIG_DIR / "siamfc_resnet22.yaml"
+
+
+def build_model(config: Config) -> SiameseNet:
+    """Randomly initialized (seeded by ``config.model.init_seed``) network for ``config``."""
+    m = config.model
+    rng_state = torch.random.get_rng_state()
+    torch.manual_seed(m.init_seed)
+    try:
+        try:
+            backbone = build_backbone(m.backbone, **m.backbone_args)
+        except UnknownBackboneError as e:
+            raise ConfigError(f"model.backbone: {e}") from None
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"model.backbone_args: {e}") from None
+        head = build_head(m.head, backbone.out_channels, **m.head_args)
+    finally:
+        torch.random.set_rng_state(rng_state)
+    return SiameseNet(backbone, head)
+
+
+def load_model(checkpoint: str | Path) -> tuple[SiameseNet, Config]:
+    """Rebuild the network stored in ``checkpoint`` from its own config and load its weights."""
+    config, state, _ = load_checkpoint(checkpoint)
+    try:
+        model = build_model(config)
+    except ConfigError as e:
+        raise CheckpointError(f"checkpoint '{checkpoint}': {e}") from None
+    missing, unexpected, mismatched = _compare(model.state_dict(), state)
+    if missing or unexpected or mismatched:
+        parts = []
+        if missing:
+            parts.append(f"missing {len(missing)} (e.g. {missing[0]})")
+        if unexpected:
+            parts.append(f"unexpected {len(unexpected)} (e.g. {unexpected[0]})")
+        if mismatched:
+            parts.append(f"shape mismatch {len(mismatched)} (e.g. {mismatched[0]})")
+        raise CheckpointError(f"checkpoint '{checkpoint}': weights do not match its config "
+                              f"(model.backbone={config.model.backbone}): {'; '.join(parts)}")
+    model.load_state_dict(state)
+    return model, config
+
+
+def _compare(expected: dict, given: dict) -> tuple[list, list, list]:
+    missing = [k for k in expected if k not in given]
+    unexpected = [k for k in given if k not in expected]
+    mismatched = [f"{k}: {tuple(given[k].shape)} vs {tuple(v.shape)}" for k, v in expected.items()
+                  if k in given and tuple(given[k].shape) != tuple(v.shape)]
+    return missing, unexpected, mismatched
+
+
+def build_tracker(config: str | Path | Config | None = None, checkpoint: str | Path | None = None,
+                  overrides=(), name: str | None = None):
+    """A ready tracker from a config (file or object) or a checkpoint; the default config when
+    neither is given. ``overrides`` (``a.b=value``) apply to the config's ``tracking`` and
+    ``model`` sections (for a checkpoint, only ``tracking`` may change)."""
+    from .inference import SiamFCTracker  # inference imports build-time pieces, not vice versa
+
+    if checkpoint is not None:
+        if config is not None:
+            raise ConfigError("give either a config or a checkpoint, not both")
+        model, cfg = load_model(checkpoint)
+        if overrides:
+            new = config_from_dict(apply_overrides(config_to_dict(cfg), overrides))
+            if new.model != cfg.model:
+                raise ConfigError("a checkpoint's model section cannot be overridden")
+            cfg = new
+        label = name or Path(checkpoint).stem
+    else:
+        if config is None:
+            config = DEFAULT_CONFIG
+        cfg = config if isinstance(config, Config) else load_config(config, overrides)
+        model = build_model(cfg)
+        label = name or cfg.name
+    if cfg.tracking.tracker != "siamfc":
+        raise ConfigError(f"tracking.tracker '{cfg.tracking.tracker}' is unknown; known: siamfc")
+    return SiamFCTracker(model, cfg.tracking, name=label)

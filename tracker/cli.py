@@ -1,0 +1,56 @@
+"""Shared plumbing of the command-line tools: error reporting, logging, model options."""
+from __future__ import annotations
+
+import argparse
+import functools
+import logging
+import sys
+
+from backbones import UnknownBackboneError
+
+from .errors import EqtrackError
+
+log = logging.getLogger("eqtrack")
+
+
+def setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(levelname)s: %(message)s", stream=sys.stderr)
+
+
+def entry(main):
+    """Decorate a tool's ``main(argv) -> int`` so bad input ends in one line and exit code 2.
+
+    Errors that describe input (:class:`EqtrackError`, unknown registry names, OS errors on the
+    user's files) print ``error: <message>`` on stderr; anything else is a bug and keeps its
+    traceback.
+    """
+
+    @functools.wraps(main)
+    def wrapper(argv=None) -> int:
+        try:
+            return int(main(argv) or 0)
+        except (EqtrackError, UnknownBackboneError, OSError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+
+    return wrapper
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--config`` / ``--checkpoint`` / ``--set`` options shared by the tools."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--config", help="model + tracking YAML (default: configs/siamfc_resnet22.yaml)")
+    group.add_argument("--checkpoint", help="an eqtrack checkpoint (.pt)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config value, e.g. --set tracking.scale_lr=0.3 (repeatable)")
+
+
+def tracker_from_args(args: argparse.Namespace):
+    """Build the tracker the model options of ``args`` describe."""
+    from .build import build_tracker
+
+    return build_tracker(config=args.config, checkpoint=args.checkpoint, overrides=args.overrides)

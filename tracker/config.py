@@ -1,0 +1,179 @@
+"""Configuration: YAML files -> frozen dataclasses, strict about keys and types.
+
+A config has a ``model`` section (what network to build) and a ``tracking`` section (inference
+hyper-parameters). ``--set a.b=value`` overrides are applied before validation, values parsed as
+YAML scalars. Unknown keys are errors that name the key, so a typo never silently falls back to a
+default.
+"""
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Network: backbone and head by registry name with their constructor arguments."""
+
+    backbone: str = "resnet22"
+    backbone_args: dict = field(default_factory=dict)
+    head: str = "xcorr"
+    head_args: dict = field(default_factory=dict)
+    init_seed: int = 0  # seeds the random initialization, so untrained models are reproducible
+
+
+@dataclass(frozen=True)
+class TrackingConfig:
+    """SiamFC inference hyper-parameters (names and defaults follow SiamFC)."""
+
+    tracker: str = "siamfc"
+    exemplar_size: int = 127      # template crop side fed to the backbone (pixels)
+    instance_size: int = 255      # search crop side (pixels)
+    context: float = 0.5          # template context: side = sqrt((w+p)(h+p)), p = context*(w+h)
+    scale_num: int = 3
+    scale_step: float = 1.0375
+    scale_penalty: float = 0.9745  # multiplies the peak of every scale but the current one
+    scale_lr: float = 0.59         # damping of the scale update
+    window_influence: float = 0.176  # weight of the cosine window on the response
+    response_up: int = 16          # response upsampling factor
+    min_size: float = 4.0          # the target never shrinks below this many pixels
+
+
+@dataclass(frozen=True)
+class Config:
+    """A whole eqtrack configuration."""
+
+    name: str = "eqtrack"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+
+
+def _check_value(path: str, value: Any, typ: Any) -> Any:
+    if typ is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{path} must be a number, got {value!r}")
+        return float(value)
+    if typ is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{path} must be an integer, got {value!r}")
+        return value
+    if typ is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{path} must be a string, got {value!r}")
+        return value
+    if typ is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{path} must be true or false, got {value!r}")
+        return value
+    if typ is dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path} must be a mapping, got {value!r}")
+        return dict(value)
+    raise AssertionError(f"unsupported config type {typ}")  # a bug in the schema, not input
+
+
+def _build(cls: type, data: Any, prefix: str):
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{prefix or 'config'} must be a mapping, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in names:
+            where = f"{prefix}.{key}" if prefix else str(key)
+            raise ConfigError(f"unknown config key '{where}' (known in "
+                              f"{prefix or 'top level'}: {', '.join(sorted(names))})")
+    kwargs = {}
+    for name in names:
+        if name not in data:
+            continue
+        path = f"{prefix}.{name}" if prefix else name
+        typ = hints[name]
+        if dataclasses.is_dataclass(typ):
+            kwargs[name] = _build(typ, data[name], path)
+        else:
+            kwargs[name] = _check_value(path, data[name], typ)
+    return cls(**kwargs)
+
+
+def _validate(cfg: Config) -> Config:
+    t = cfg.tracking
+    checks = [
+        (t.exemplar_size > 0 and t.instance_size > t.exemplar_size,
+         "tracking.instance_size must exceed tracking.exemplar_size > 0"),
+        (t.scale_num >= 1 and t.scale_num % 2 == 1, "tracking.scale_num must be odd and >= 1"),
+        (t.scale_step >= 1.0, "tracking.scale_step must be >= 1"),
+        (0.0 <= t.scale_lr <= 1.0, "tracking.scale_lr must lie in [0, 1]"),
+        (0.0 < t.scale_penalty <= 1.0, "tracking.scale_penalty must lie in (0, 1]"),
+        (0.0 <= t.window_influence <= 1.0, "tracking.window_influence must lie in [0, 1]"),
+        (t.response_up >= 1, "tracking.response_up must be >= 1"),
+        (t.min_size > 0, "tracking.min_size must be positive"),
+        (t.context >= 0, "tracking.context must be >= 0"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(message)
+    return cfg
+
+
+def config_from_dict(data: Any) -> Config:
+    """Validate a plain dict (from YAML or a checkpoint) into a :class:`Config`."""
+    return _validate(_build(Config, data, ""))
+
+
+def config_to_dict(cfg: Config) -> dict:
+    """Plain nested dict of ``cfg`` (only str/int/float/bool/dict values: checkpoint-safe)."""
+    return dataclasses.asdict(cfg)
+
+
+def apply_overrides(data: dict, overrides: Iterable[str]) -> dict:
+    """Apply ``a.b=value`` strings to a nested dict (values parsed as YAML scalars)."""
+    data = yaml.safe_load(yaml.safe_dump(data)) or {}  # deep copy, plain types only
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"override '{item}' must look like key.path=value")
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            value = raw
+        node = data
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                raise ConfigError(f"override '{item}': '{part}' is not a section")
+            node = child
+        node[parts[-1]] = value
+    return data
+
+
+def load_config(path: str | Path, overrides: Iterable[str] = ()) -> Config:
+    """Read a YAML config and apply overrides. Errors name the file and the problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file '{path}' not found")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"config file '{path}'{where}: not valid YAML") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"config file '{path}' cannot be read: {e}") from None
+    try:
+        return config_from_dict(apply_overrides(data or {}, overrides))
+    except ConfigError as e:
+        raise ConfigError(f"config '{path}': {e}") from None

@@ -1,0 +1,65 @@
+"""Image normalization and the square crops Siamese trackers feed their backbone.
+
+Images inside eqtrack are RGB ``uint8`` numpy arrays ``[H, W, 3]``. Crops are taken with one
+``cv2.warpAffine`` per crop (crop, pad and resize in a single interpolation) and padded with the
+image's mean colour, as SiamFC does.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+
+try:  # PIL is optional at this level; got10k hands PIL images to trackers
+    from PIL import Image as _PILImage
+except ImportError:  # pragma: no cover
+    _PILImage = None
+
+
+def as_rgb_array(image) -> np.ndarray:
+    """Return ``image`` (PIL image, or numpy ``[H,W,3]`` RGB / ``[H,W]`` gray) as RGB uint8
+    ``[H, W, 3]``. numpy inputs are taken to be RGB already."""
+    if _PILImage is not None and isinstance(image, _PILImage.Image):
+        if image.mode != "RGB":
+            image = image.convert("RGB")
+        return np.asarray(image)
+    a = np.asarray(image)
+    if a.ndim == 2:
+        a = np.repeat(a[:, :, None], 3, axis=2)
+    if a.ndim != 3 or a.shape[2] not in (3, 4):
+        raise ValueError(f"expected an RGB image [H, W, 3], got shape {a.shape}")
+    if a.shape[2] == 4:
+        a = a[:, :, :3]
+    if a.dtype != np.uint8:
+        a = np.clip(a, 0, 255).astype(np.uint8)
+    return a
+
+
+def mean_color(image: np.ndarray) -> tuple[float, float, float]:
+    """Per-channel mean of an RGB image (``cv2.mean`` is ~10x faster than ``np.mean`` here)."""
+    m = cv2.mean(image)
+    return (m[0], m[1], m[2])
+
+
+def crop_square(image: np.ndarray, center, side: float, out_size: int,
+                border_value=(0.0, 0.0, 0.0)) -> np.ndarray:
+    """Crop a square of ``side`` image pixels centred on ``center`` and resize it to
+    ``out_size`` x ``out_size``.
+
+    ``center`` is ``(cx, cy)`` in continuous image coordinates (see :mod:`tracker.boxes`);
+    regions outside the image are filled with ``border_value``. Returns uint8 ``[S, S, 3]``.
+    """
+    scale = out_size / max(float(side), 1e-6)
+    # warpAffine maps pixel centres, which sit at integer + 0.5 in our continuous coordinates
+    cx, cy = float(center[0]) - 0.5, float(center[1]) - 0.5
+    c_out = (out_size - 1) / 2.0
+    m = np.array([[scale, 0.0, c_out - scale * cx],
+                  [0.0, scale, c_out - scale * cy]], dtype=np.float64)
+    return cv2.warpAffine(image, m, (out_size, out_size), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=border_value)
+
+
+def to_tensor(crops: list[np.ndarray]) -> torch.Tensor:
+    """Stack RGB uint8 crops ``[S,S,3]`` into a float tensor ``[N, 3, S, S]`` in 0..255."""
+    a = np.stack(crops, axis=0)
+    return torch.from_numpy(a).permute(0, 3, 1, 2).float()

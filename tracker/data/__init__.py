@@ -1,0 +1,1 @@
+"""Data: synthetic sequences (the embedded default) and dataset readers."""

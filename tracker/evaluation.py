@@ -1,0 +1,98 @@
+"""got10k experiments on local data, offline.
+
+got10k's ``ExperimentOTB`` only knows the official sequence lists and downloads what is missing;
+:class:`ExperimentFolder` runs the same protocol (success/precision, got10k result layout) on any
+folder of OTB-layout sequences and never touches the network.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from got10k.experiments import ExperimentOTB
+
+from .errors import InputError
+
+
+def read_groundtruth(path: str | Path, values: int = 4) -> np.ndarray:
+    """Read a ground-truth file of ``values`` numbers per line (comma, tab or space separated).
+
+    Returns float64 ``[N, values]``; ``NaN`` entries are kept (some benchmarks mark absent
+    targets that way). Raises :class:`InputError` naming file and line for malformed lines.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"ground truth '{path}' not found")
+    rows = []
+    for lineno, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.replace(",", " ").replace("\t", " ").split()
+        if len(parts) != values:
+            raise InputError(f"{path}, line {lineno}: expected {values} values, got {len(parts)}")
+        try:
+            rows.append([float(p) for p in parts])
+        except ValueError:
+            raise InputError(f"{path}, line {lineno}: non-numeric value in '{line.strip()}'") \
+                from None
+    if not rows:
+        raise InputError(f"ground truth '{path}' is empty")
+    return np.array(rows)
+
+
+class FolderDataset:
+    """OTB-layout sequences in ``root``: ``<seq>/img/*.jpg`` and ``<seq>/groundtruth_rect.txt``.
+
+    Indexing returns ``(img_files, anno)`` like got10k datasets (``anno`` float ``[N, 4]`` xywh,
+    as written in the file). The frame count must equal the number of ground-truth lines.
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise InputError(f"dataset folder '{root}' not found")
+        self.seq_names = sorted(d.name for d in self.root.iterdir()
+                                if (d / "img").is_dir() or (d / "groundtruth_rect.txt").exists())
+        if not self.seq_names:
+            raise InputError(f"'{root}' holds no OTB-layout sequence "
+                             "(<seq>/img/*.jpg and <seq>/groundtruth_rect.txt)")
+
+    def __len__(self) -> int:
+        return len(self.seq_names)
+
+    def __getitem__(self, index):
+        name = self.seq_names[index] if isinstance(index, int) else index
+        seq = self.root / name
+        img_dir = seq / "img"
+        if not img_dir.is_dir():
+            raise InputError(f"sequence '{seq}': missing folder 'img'")
+        files = sorted(str(img_dir / f) for f in os.listdir(img_dir)
+                       if f.lower().endswith((".jpg", ".jpeg", ".png")))
+        anno = read_groundtruth(seq / "groundtruth_rect.txt")
+        if len(files) != len(anno):
+            raise InputError(f"sequence '{seq}': {len(files)} frames but {len(anno)} "
+                             "ground-truth lines")
+        return files, anno
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+
+class ExperimentFolder(ExperimentOTB):
+    """got10k's OTB protocol (21-bin success AUC, 20 px precision) on a :class:`FolderDataset`.
+
+    Results go to ``result_dir/<name>/<tracker>/<seq>.txt``, reports to
+    ``report_dir/<name>/<tracker>/performance.json``, as got10k lays them out.
+    """
+
+    def __init__(self, root_dir: str | Path, result_dir: str | Path = "results",
+                 report_dir: str | Path = "reports", name: str | None = None) -> None:
+        # deliberately not calling ExperimentOTB.__init__: it would build (and download) OTB
+        self.dataset = FolderDataset(root_dir)
+        name = name or Path(root_dir).resolve().name
+        self.result_dir = os.path.join(str(result_dir), name)
+        self.report_dir = os.path.join(str(report_dir), name)
+        self.nbins_iou = 21
+        self.nbins_ce = 51

@@ -1,0 +1,56 @@
+"""Heads that turn template and search features into a response."""
+from __future__ import annotations
+
+from typing import Callable, Dict
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .errors import ConfigError
+
+
+def xcorr(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Batched cross-correlation of templates ``z [Bz,C,hz,wz]`` over searches ``x [Bx,C,H,W]``.
+
+    ``Bz`` is ``Bx`` (pairs) or 1 (one template against a batch, e.g. a scale pyramid).
+    Returns ``[Bx, 1, H-hz+1, W-wz+1]``.
+    """
+    bx, c, h, w = x.shape
+    if z.size(0) == 1 and bx > 1:
+        z = z.expand(bx, -1, -1, -1)
+    if z.size(0) != bx or z.size(1) != c:
+        raise ValueError(f"template {list(z.shape)} and search {list(x.shape)} do not match")
+    out = F.conv2d(x.reshape(1, bx * c, h, w), z, groups=bx)
+    return out.view(bx, 1, out.size(-2), out.size(-1))
+
+
+class XCorrHead(nn.Module):
+    """SiamFC head: cross-correlation scaled by ``out_scale`` plus a learnt bias.
+
+    ``forward(z [B|1,C,hz,wz], x [B,C,H,W]) -> [B,1,H-hz+1,W-wz+1]`` raw logits.
+    The small fixed scale (0.001 in SiamFC) keeps logits of un-normalized features in the range
+    where the logistic loss trains well.
+    """
+
+    def __init__(self, in_channels: int, out_scale: float = 0.001) -> None:
+        super().__init__()
+        self.in_channels = in_channels
+        self.out_scale = float(out_scale)
+        self.bias = nn.Parameter(torch.zeros(1))
+
+    def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return xcorr(z, x) * self.out_scale + self.bias
+
+
+HEADS: Dict[str, Callable[..., nn.Module]] = {"xcorr": XCorrHead}
+
+
+def build_head(name: str, in_channels: int, **kwargs) -> nn.Module:
+    """Build head ``name`` for backbones with ``in_channels`` output channels."""
+    if name not in HEADS:
+        raise ConfigError(f"unknown head '{name}'; known heads: {', '.join(sorted(HEADS))}")
+    try:
+        return HEADS[name](in_channels, **kwargs)
+    except TypeError as e:
+        raise ConfigError(f"head '{name}': {e}") from None

@@ -1,0 +1,108 @@
+"""Trackers implementing got10k's ``Tracker`` API (``init``, ``update``, ``track``)."""
+from __future__ import annotations
+
+import logging
+
+import cv2
+import numpy as np
+import torch
+from got10k.trackers import Tracker
+
+from .boxes import check_box_in_image, cxcywh_to_xywh, xywh_to_cxcywh
+from .config import TrackingConfig
+from .crops import as_rgb_array, crop_square, mean_color, to_tensor
+from .siamese import SiameseNet
+
+log = logging.getLogger(__name__)
+
+
+class SiamFCTracker(Tracker):
+    """SiamFC inference around any :class:`SiameseNet` whose head returns a score map.
+
+    ``init(image, box)`` takes a PIL image or RGB numpy array ``[H,W,3]`` and a box ``[x,y,w,h]``
+    (continuous pixel coordinates, see :mod:`tracker.boxes`); ``update(image)`` returns the new
+    ``[x, y, w, h]`` as float64 ``[4]``. Template features are computed once in ``init``; each
+    update crops a ``scale_num``-level pyramid, upsamples the responses, penalizes scale changes,
+    adds a cosine window and damps the size update. The state stays finite whatever the image
+    holds: the centre is kept inside the image and the size within ``[min_size, 10 x image]``.
+    """
+
+    def __init__(self, net: SiameseNet, cfg: TrackingConfig, name: str = "eqtrack",
+                 device: str | torch.device = "cpu") -> None:
+        super().__init__(name=name, is_deterministic=True)
+        self.cfg = cfg
+        self.device = torch.device(device)
+        self.net = net.to(self.device).eval()
+        n = cfg.scale_num
+        self.scale_factors = cfg.scale_step ** np.linspace(-(n // 2), n // 2, n)
+        self.response_size = None  # known after the first search
+        self.window = None
+
+    @torch.inference_mode()
+    def init(self, image, box) -> None:
+        img = as_rgb_array(image)
+        h_img, w_img = img.shape[:2]
+        check_box_in_image(box, w_img, h_img)
+        cx, cy, w, h = xywh_to_cxcywh(box)
+        self.center = np.array([cx, cy])
+        self.target_sz = np.array([w, h])
+        self.image_size = np.array([w_img, h_img], dtype=np.float64)
+        context = self.cfg.context * float(np.sum(self.target_sz))
+        self.z_sz = float(np.sqrt(np.prod(self.target_sz + context)))
+        self.x_sz = self.z_sz * self.cfg.instance_size / self.cfg.exemplar_size
+        self.min_z_sz, self.max_z_sz = self._z_limits()
+        self.avg_color = mean_color(img)
+        z = crop_square(img, self.center, self.z_sz, self.cfg.exemplar_size, self.avg_color)
+        self.kernel = self.net.template(to_tensor([z]).to(self.device))
+
+    def _z_limits(self) -> tuple[float, float]:
+        # z_sz scales with the target; bounds keep w, h in [min_size, 10 x image side]
+        ratio = self.z_sz / float(np.max(self.target_sz))
+        lo = self.cfg.min_size / float(np.min(self.target_sz)) * self.z_sz
+        hi = ratio * 10.0 * float(np.max(self.image_size))
+        return lo, max(lo, hi)
+
+    @torch.inference_mode()
+    def update(self, image) -> np.ndarray:
+        img = as_rgb_array(image)
+        cfg = self.cfg
+        crops = [crop_square(img, self.center, self.x_sz * f, cfg.instance_size, self.avg_color)
+                 for f in self.scale_factors]
+        responses = self.net.track(self.kernel, to_tensor(crops).to(self.device))
+        responses = responses[:, 0].float().cpu().numpy()
+        self._prepare_window(responses.shape[-1])
+
+        up = self.window.shape[0]
+        responses = np.stack([cv2.resize(r, (up, up), interpolation=cv2.INTER_CUBIC)
+                              for r in responses])
+        mid = cfg.scale_num // 2
+        peaks = responses.reshape(cfg.scale_num, -1).max(axis=1)
+        peaks[:mid] *= cfg.scale_penalty
+        peaks[mid + 1:] *= cfg.scale_penalty
+        scale_id = int(np.argmax(peaks))
+
+        response = responses[scale_id]
+        response = response - response.min()
+        response = response / (response.sum() + 1e-16)
+        response = (1 - cfg.window_influence) * response + cfg.window_influence * self.window
+        loc = np.array(np.unravel_index(int(np.argmax(response)), response.shape), dtype=float)
+
+        # peak offset: upsampled response -> search crop -> image pixels
+        disp = (loc[::-1] - (up - 1) / 2.0) * self.net.backbone.stride / cfg.response_up
+        disp = disp * self.x_sz * self.scale_factors[scale_id] / cfg.instance_size
+        self.center = np.clip(self.center + disp, 0.0, self.image_size)
+
+        scale = (1 - cfg.scale_lr) + cfg.scale_lr * self.scale_factors[scale_id]
+        new_z = float(np.clip(self.z_sz * scale, self.min_z_sz, self.max_z_sz))
+        scale = new_z / self.z_sz
+        self.z_sz, self.x_sz = new_z, self.x_sz * scale
+        self.target_sz = self.target_sz * scale
+        return cxcywh_to_xywh(np.concatenate([self.center, self.target_sz]))
+
+    def _prepare_window(self, response_size: int) -> None:
+        if self.response_size == response_size:
+            return
+        self.response_size = response_size
+        up = response_size * self.cfg.response_up
+        hann = np.outer(np.hanning(up), np.hanning(up))
+        self.window = hann / hann.sum()

@@ -1,0 +1,100 @@
+"""Run a tracker over a frame source, writing boxes and an annotated video as it goes."""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from .boxes import check_box_in_image
+from .errors import InputError
+from .video import FrameSource, VideoWriter, draw_box
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrackResult:
+    """boxes: ``[N, 4]`` xywh, one per input frame (a skipped frame repeats the last box);
+    fps: tracker updates per second (init and I/O excluded); skipped: indices of undecodable
+    frames."""
+
+    boxes: np.ndarray
+    fps: float
+    skipped: list
+
+
+def _open_window() -> bool:
+    if not os.environ.get("DISPLAY") and os.name != "nt":
+        log.warning("--show: no display ($DISPLAY unset); running headless")
+        return False
+    try:
+        cv2.namedWindow("eqtrack", cv2.WINDOW_NORMAL)
+        return True
+    except cv2.error:
+        log.warning("--show: this OpenCV build has no GUI support; running headless")
+        return False
+
+
+def track_source(tracker, source: FrameSource, box, output: Optional[str | Path] = None,
+                 boxes_path: Optional[str | Path] = None, show: bool = False,
+                 progress: bool = True) -> TrackResult:
+    """Track from ``box`` (xywh in the first frame) through ``source``.
+
+    Boxes are appended to ``boxes_path`` (``x,y,w,h`` per line) and frames to ``output`` while
+    tracking, so an interrupted run keeps everything done so far. Raises :class:`InputError` when
+    the first frame is unreadable or ``box`` does not fit it.
+    """
+    boxes, skipped, times = [], [], []
+    writer = None
+    box_file = open(boxes_path, "w") if boxes_path else None
+    window = _open_window() if show else False
+    current = np.asarray(box, dtype=np.float64)
+    try:
+        for index, frame in tqdm(source, total=len(source), disable=not progress, unit="frame",
+                                 desc="tracking", leave=False):
+            if index == 0:
+                if frame is None:
+                    raise InputError(f"first frame of '{source.spec}' cannot be decoded")
+                h, w = frame.shape[:2]
+                try:
+                    check_box_in_image(current, w, h)
+                except ValueError as e:
+                    raise InputError(f"--box: {e}") from None
+                tracker.init(frame, current)
+                if output:
+                    writer = VideoWriter(output, source.fps, w, h)
+            elif frame is None:
+                skipped.append(index)
+            else:
+                start = time.perf_counter()
+                current = np.asarray(tracker.update(frame), dtype=np.float64)
+                times.append(time.perf_counter() - start)
+            boxes.append(current.copy())
+            if box_file:
+                box_file.write(",".join(f"{v:.2f}" for v in current) + "\n")
+                box_file.flush()
+            if frame is not None and (writer or window):
+                canvas = draw_box(frame.copy(), current, (0, 255, 0), 2, f"#{index}")
+                if writer:
+                    writer.write(canvas)
+                if window:
+                    cv2.imshow("eqtrack", cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
+                    cv2.waitKey(1)
+    finally:
+        if box_file:
+            box_file.close()
+        if writer:
+            writer.close()
+        if window:
+            cv2.destroyAllWindows()
+    if not boxes:
+        raise InputError(f"'{source.spec}' yielded no frames")
+    fps = len(times) / sum(times) if times and sum(times) > 0 else float("nan")
+    return TrackResult(np.array(boxes), fps, skipped)

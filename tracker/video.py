@@ -1,0 +1,147 @@
+"""Reading frames from videos, frame folders or globs, and writing annotated videos.
+
+Frames come out as RGB uint8 ``[H, W, 3]`` arrays. A frame that cannot be decoded in the middle
+of an input is reported as ``None`` (with a warning) so callers can keep their state and carry on.
+"""
+from __future__ import annotations
+
+import glob
+import logging
+import os
+from pathlib import Path
+from typing import Iterator, Optional
+
+import cv2
+import numpy as np
+
+from .errors import InputError
+
+log = logging.getLogger(__name__)
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+_FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".avi": "MJPG", ".mkv": "MJPG", ".mov": "mp4v"}
+
+
+class FrameSource:
+    """Frames of ``spec``: a video file, a folder of images, or a glob pattern of images.
+
+    Iterating yields ``(index, frame)`` with ``frame`` RGB uint8 ``[H,W,3]`` or ``None`` for a
+    frame that could not be decoded. ``len()`` is the number of frames (a video's header count,
+    which some containers only estimate); ``fps`` is the video's rate, or 25 for image inputs.
+    Raises :class:`InputError` at construction for a missing or unusable input.
+    """
+
+    def __init__(self, spec: str | Path) -> None:
+        spec = str(spec)
+        self.spec = spec
+        self.files: Optional[list[str]] = None
+        self.fps = 25.0
+        if any(ch in spec for ch in "*?["):
+            self.files = sorted(f for f in glob.glob(spec) if f.lower().endswith(IMAGE_EXTENSIONS))
+            if not self.files:
+                raise InputError(f"no image files match '{spec}'")
+        elif os.path.isdir(spec):
+            self.files = sorted(os.path.join(spec, f) for f in os.listdir(spec)
+                                if f.lower().endswith(IMAGE_EXTENSIONS))
+            if not self.files:
+                raise InputError(f"folder '{spec}' holds no image files "
+                                 f"({', '.join(IMAGE_EXTENSIONS)})")
+        elif not os.path.exists(spec):
+            raise InputError(f"input '{spec}' does not exist")
+        elif not os.access(spec, os.R_OK):
+            raise InputError(f"input '{spec}' is not readable")
+        else:
+            cap = cv2.VideoCapture(spec)
+            ok = cap.isOpened()
+            self.count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if ok else 0
+            fps = cap.get(cv2.CAP_PROP_FPS) if ok else 0
+            cap.release()
+            if not ok or self.count <= 0:
+                raise InputError(f"cannot open video '{spec}' (not a video, or a codec OpenCV "
+                                 "lacks)")
+            self.fps = fps if fps and np.isfinite(fps) and fps > 0 else 25.0
+        if self.files is not None:
+            self.count = len(self.files)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[tuple[int, Optional[np.ndarray]]]:
+        if self.files is not None:
+            for i, path in enumerate(self.files):
+                yield i, read_image(path)
+            return
+        cap = cv2.VideoCapture(self.spec)
+        try:
+            i, failures = 0, 0
+            while True:
+                ok, frame = cap.read()
+                if ok and frame is not None:
+                    failures = 0
+                    yield i, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+                elif i < self.count - 1 and failures < 10:
+                    # a damaged frame inside the stream: report it and try the next one
+                    failures += 1
+                    log.warning("%s: frame %d cannot be decoded; skipped", self.spec, i)
+                    yield i, None
+                else:
+                    return
+                i += 1
+        finally:
+            cap.release()
+
+
+def read_image(path: str | Path) -> Optional[np.ndarray]:
+    """RGB uint8 image at ``path``, or ``None`` (with a warning) if it cannot be decoded."""
+    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if img is None:
+        log.warning("frame '%s' cannot be decoded; skipped", path)
+        return None
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+class VideoWriter:
+    """Write RGB frames to ``path``; the codec follows the extension (mp4v for .mp4, MJPG for
+    .avi). A context manager; raises :class:`InputError` if OpenCV cannot open the file."""
+
+    def __init__(self, path: str | Path, fps: float, width: int, height: int) -> None:
+        path = Path(path)
+        ext = path.suffix.lower()
+        if ext not in _FOURCC:
+            raise InputError(f"output video '{path}': unsupported extension '{ext}' "
+                             f"(use one of {', '.join(sorted(_FOURCC))})")
+        if path.parent and not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.size = (int(width), int(height))
+        self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*_FOURCC[ext]),
+                                       float(fps), self.size)
+        if not self._writer.isOpened():
+            raise InputError(f"cannot open '{path}' for writing a video")
+
+    def write(self, frame: np.ndarray) -> None:
+        if (frame.shape[1], frame.shape[0]) != self.size:
+            frame = cv2.resize(frame, self.size)
+        self._writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+
+    def close(self) -> None:
+        self._writer.release()
+
+    def __enter__(self) -> "VideoWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def draw_box(frame: np.ndarray, box, color=(0, 255, 0), thickness: int = 2,
+             label: str | None = None) -> np.ndarray:
+    """Draw an xywh box (and an optional label) on an RGB frame in place; returns the frame."""
+    x, y, w, h = (float(v) for v in box)
+    p1 = (int(round(x)), int(round(y)))
+    p2 = (int(round(x + w)) - 1, int(round(y + h)) - 1)
+    cv2.rectangle(frame, p1, p2, color, thickness, cv2.LINE_AA)
+    if label:
+        cv2.putText(frame, label, (p1[0], max(12, p1[1] - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
+                    color, 1, cv2.LINE_AA)
+    return frame
