@@ -11,6 +11,7 @@ from .checkpoint import load_checkpoint
 from .config import Config, apply_overrides, config_from_dict, config_to_dict, load_config
 from .errors import CheckpointError, ConfigError
 from .heads import build_head
+from .inference import SiamFCTracker
 from .siamese import SiameseNet
 
 # Configs ship beside the packages in the repository (tools and tests run from a checkout).
@@ -69,26 +70,21 @@ def _compare(expected: dict, given: dict) -> tuple[list, list, list]:
 def build_tracker(config: str | Path | Config | None = None, checkpoint: str | Path | None = None,
                   overrides=(), name: str | None = None):
     """A ready tracker from a config (file or object) or a checkpoint; the default config when
-    neither is given. ``overrides`` (``a.b=value``) apply to the config's ``tracking`` and
-    ``model`` sections (for a checkpoint, only ``tracking`` may change)."""
-    from .inference import SiamFCTracker  # inference imports build-time pieces, not vice versa
-
+    neither is given. ``overrides`` (``a.b=value`` strings) apply on top; for a checkpoint only
+    the ``tracking`` section may change, since the weights fix the model."""
+    if checkpoint is not None and config is not None:
+        raise ConfigError("give either a config or a checkpoint, not both")
     if checkpoint is not None:
-        if config is not None:
-            raise ConfigError("give either a config or a checkpoint, not both")
         model, cfg = load_model(checkpoint)
-        if overrides:
-            new = config_from_dict(apply_overrides(config_to_dict(cfg), overrides))
-            if new.model != cfg.model:
-                raise ConfigError("a checkpoint's model section cannot be overridden")
-            cfg = new
-        label = name or Path(checkpoint).stem
     else:
-        if config is None:
-            config = DEFAULT_CONFIG
-        cfg = config if isinstance(config, Config) else load_config(config, overrides)
-        model = build_model(cfg)
-        label = name or cfg.name
+        cfg = config if isinstance(config, Config) else load_config(config or DEFAULT_CONFIG)
+        model = None
+    if overrides:
+        new = config_from_dict(apply_overrides(config_to_dict(cfg), overrides))
+        if model is not None and new.model != cfg.model:
+            raise ConfigError("a checkpoint's model section cannot be overridden")
+        cfg = new
+    label = name or (Path(checkpoint).stem if checkpoint is not None else cfg.name)
     if cfg.tracking.tracker != "siamfc":
         raise ConfigError(f"tracking.tracker '{cfg.tracking.tracker}' is unknown; known: siamfc")
-    return SiamFCTracker(model, cfg.tracking, name=label)
+    return SiamFCTracker(model if model is not None else build_model(cfg), cfg.tracking, name=label)

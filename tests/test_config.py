@@ -1,0 +1,91 @@
+import pytest
+import torch
+
+from tracker.build import DEFAULT_CONFIG, CONFIG_DIR, build_model, build_tracker, load_model
+from tracker.checkpoint import load_checkpoint, save_checkpoint
+from tracker.config import config_from_dict, config_to_dict, load_config
+from tracker.errors import CheckpointError, ConfigError
+
+
+def test_every_shipped_config_loads_and_builds():
+    files = sorted(CONFIG_DIR.glob("*.yaml"))
+    assert DEFAULT_CONFIG in files
+    for path in files:
+        cfg = load_config(path, ["model.backbone_args.width=0.25"])
+        build_model(cfg)
+
+
+def test_unknown_key_is_an_error_naming_it(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text("tracking:\n  scale_stepp: 1.1\n")
+    with pytest.raises(ConfigError, match=r"tracking\.scale_stepp"):
+        load_config(p)
+
+
+def test_set_overrides_nested_values():
+    cfg = load_config(DEFAULT_CONFIG, ["tracking.scale_lr=0.3", "model.backbone=alexnet"])
+    assert cfg.tracking.scale_lr == 0.3 and cfg.model.backbone == "alexnet"
+
+
+def test_override_of_unknown_key_is_an_error():
+    with pytest.raises(ConfigError, match="tracking.nope"):
+        load_config(DEFAULT_CONFIG, ["tracking.nope=1"])
+
+
+@pytest.mark.parametrize("override,match", [
+    ("tracking.scale_num=abc", "integer"),
+    ("tracking.scale_num=2", "odd"),
+    ("tracking.window_influence=3", "window_influence"),
+    ("model.backbone=5", "string"),
+])
+def test_bad_values_are_errors(override, match):
+    with pytest.raises(ConfigError, match=match):
+        load_config(DEFAULT_CONFIG, [override])
+
+
+def test_unknown_backbone_in_config_is_a_config_error():
+    with pytest.raises(ConfigError, match="known backbones"):
+        build_model(config_from_dict({"model": {"backbone": "vgg"}}))
+
+
+def test_checkpoint_round_trip_loads_with_weights_only(tmp_path, tiny_tracker_config):
+    model = build_model(tiny_tracker_config)
+    path = tmp_path / "m.pt"
+    save_checkpoint(path, model, tiny_tracker_config, step=3)
+    raw = torch.load(path, weights_only=True)
+    assert raw["format"] == "eqtrack" and raw["step"] == 3
+    loaded, cfg = load_model(path)
+    assert cfg == tiny_tracker_config
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, loaded.state_dict()[k])
+    assert config_to_dict(cfg) == raw["config"]
+
+
+def test_checkpoint_whose_config_does_not_match_weights(tmp_path, tiny_tracker_config):
+    path = tmp_path / "m.pt"
+    other = config_from_dict({"model": {"backbone": "alexnet", "backbone_args": {"width": 0.5}}})
+    save_checkpoint(path, build_model(other), tiny_tracker_config)
+    with pytest.raises(CheckpointError, match="do not match"):
+        load_model(path)
+
+
+def test_file_that_is_not_our_checkpoint(tmp_path):
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"state_dict": {}}, foreign)
+    with pytest.raises(CheckpointError, match="not an eqtrack checkpoint"):
+        load_checkpoint(foreign)
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a torch file at all")
+    with pytest.raises(CheckpointError, match="cannot be loaded"):
+        load_checkpoint(junk)
+    with pytest.raises(CheckpointError, match="not found"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_tracker_from_checkpoint_keeps_model_section(tmp_path, tiny_tracker_config):
+    path = tmp_path / "m.pt"
+    save_checkpoint(path, build_model(tiny_tracker_config), tiny_tracker_config)
+    t = build_tracker(checkpoint=path, overrides=["tracking.scale_lr=0.2"])
+    assert t.cfg.scale_lr == 0.2
+    with pytest.raises(ConfigError, match="model section"):
+        build_tracker(checkpoint=path, overrides=["model.backbone=resnet22"])

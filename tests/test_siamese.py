@@ -1,0 +1,56 @@
+import numpy as np
+import torch
+
+from tracker.build import build_model
+from tracker.config import config_from_dict
+from tracker.crops import crop_square
+from tracker.heads import xcorr
+
+
+def test_xcorr_matches_explicit_sliding_dot_product():
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(2, 3, 2, 2, generator=g)
+    x = torch.randn(2, 3, 4, 5, generator=g)
+    out = xcorr(z, x)
+    assert out.shape == (2, 1, 3, 4)
+    for b in range(2):
+        for i in range(3):
+            for j in range(4):
+                expected = (z[b] * x[b, :, i:i + 2, j:j + 2]).sum()
+                assert torch.allclose(out[b, 0, i, j], expected, atol=1e-5)
+
+
+def test_one_template_against_a_scale_pyramid():
+    z = torch.randn(1, 4, 3, 3)
+    x = torch.randn(3, 4, 9, 9)
+    out = xcorr(z, x)
+    assert out.shape == (3, 1, 7, 7)
+    assert torch.allclose(out[2], xcorr(z, x[2:3])[0], atol=1e-5)
+
+
+def test_response_map_is_17x17_for_both_backbones():
+    for backbone in ("alexnet", "resnet22"):
+        cfg = config_from_dict({"model": {"backbone": backbone, "backbone_args": {"width": 0.25}}})
+        net = build_model(cfg).eval()
+        with torch.no_grad():
+            r = net(torch.rand(1, 3, 127, 127) * 255, torch.rand(3, 3, 255, 255) * 255)
+        assert tuple(r.shape) == (3, 1, 17, 17), backbone
+
+
+def test_untrained_models_are_reproducible_from_the_config_seed():
+    cfg = config_from_dict({"model": {"backbone": "alexnet", "backbone_args": {"width": 0.25}}})
+    a, b = build_model(cfg), build_model(cfg)
+    for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values()):
+        assert torch.equal(va, vb), k
+
+
+def test_crop_square_centres_and_scales():
+    img = np.zeros((100, 100, 3), np.uint8)
+    img[40:60, 30:50] = 255  # a 20x20 square whose centre is (40, 50) in continuous coordinates
+    crop = crop_square(img, (40.0, 50.0), 40.0, 40)
+    ys, xs = np.nonzero(crop[:, :, 0] > 127)
+    assert abs(xs.mean() - 19.5) < 0.6 and abs(ys.mean() - 19.5) < 0.6
+    assert 18 <= xs.max() - xs.min() + 1 <= 22
+    # outside the image: the border colour
+    crop = crop_square(img, (-500.0, -500.0), 40.0, 16, border_value=(7, 8, 9))
+    assert (crop == [7, 8, 9]).all()

@@ -1,0 +1,146 @@
+"""The command-line tools, run as a user runs them: real files, real processes, exit codes."""
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from tracker.data.synthetic import write_otb, write_video
+from tracker.video import FrameSource
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = ["--set", "model.backbone=alexnet", "--set", "model.backbone_args.width=0.25"]
+
+
+def run_tool(tool, *args, cwd=None):
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / tool), *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=300)
+    return proc
+
+
+def assert_one_line_error(proc, *fragments):
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, proc.stderr
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory, small_sequences):
+    path = tmp_path_factory.mktemp("video") / "clip.avi"
+    return write_video(small_sequences[0], path)
+
+
+def box_arg(seq):
+    return ",".join(f"{v:.1f}" for v in seq.boxes[0])
+
+
+def test_track_writes_a_playable_video_and_one_box_per_frame(tmp_path, video, small_sequences):
+    out, boxes = tmp_path / "out.mp4", tmp_path / "boxes.txt"
+    proc = run_tool("track.py", video, "--box", box_arg(small_sequences[0]), "--output", out,
+                    "--boxes", boxes, *FAST)
+    assert proc.returncode == 0, proc.stderr
+    assert "FPS" in proc.stderr
+    assert len(np.loadtxt(boxes, delimiter=",")) == 12
+    frames = [f for _, f in FrameSource(out)]
+    assert len(frames) == 12 and frames[0].shape == (180, 240, 3)
+
+
+def test_track_skips_a_corrupt_frame_in_a_folder_and_keeps_the_box(tmp_path, small_sequences):
+    d = write_otb(small_sequences[0], tmp_path)
+    (d / "img" / "0005.jpg").write_bytes(b"\xff\xd8 broken jpeg")
+    boxes = tmp_path / "b.txt"
+    proc = run_tool("track.py", d / "img", "--box", box_arg(small_sequences[0]), "--boxes", boxes,
+                    *FAST)
+    assert proc.returncode == 0, proc.stderr
+    assert "0005.jpg" in proc.stderr and "skipped" in proc.stderr
+    b = np.loadtxt(boxes, delimiter=",")
+    assert len(b) == 12
+    np.testing.assert_allclose(b[4], b[3])
+
+
+def test_track_accepts_a_glob(tmp_path, small_sequences):
+    d = write_otb(small_sequences[0], tmp_path)
+    boxes = tmp_path / "b.txt"
+    proc = run_tool("track.py", str(d / "img" / "*.jpg"), "--box", box_arg(small_sequences[0]),
+                    "--boxes", boxes, *FAST)
+    assert proc.returncode == 0, proc.stderr
+    assert len(np.loadtxt(boxes, delimiter=",")) == 12
+
+
+def test_missing_video(tmp_path):
+    assert_one_line_error(run_tool("track.py", tmp_path / "nope.mp4", "--box", "1,1,5,5"),
+                          "nope.mp4", "does not exist")
+
+
+def test_unreadable_video(tmp_path):
+    fake = tmp_path / "fake.avi"
+    fake.write_text("this is not a video")
+    assert_one_line_error(run_tool("track.py", fake, "--box", "1,1,5,5"), "fake.avi")
+
+
+@pytest.mark.parametrize("box,fragment", [
+    ("1,2,3", "4 numbers"), ("a,b,c,d", "not a number"), ("10,10,0,5", "positive"),
+    ("10,10,-4,5", "positive"), ("5000,10,20,20", "outside"),
+])
+def test_bad_boxes(video, box, fragment):
+    assert_one_line_error(run_tool("track.py", video, "--box", box, *FAST), fragment)
+
+
+def test_unknown_config_key(tmp_path, video):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("model:\n  backbone: alexnet\n  bakbone_args: {}\n")
+    assert_one_line_error(run_tool("track.py", video, "--box", "1,1,9,9", "--config", cfg),
+                          "model.bakbone_args")
+    assert_one_line_error(run_tool("track.py", video, "--box", "1,1,9,9", "--set", "tracking.x=1"),
+                          "tracking.x")
+
+
+def test_checkpoint_that_is_not_ours(tmp_path, video):
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(3)}, foreign)
+    assert_one_line_error(run_tool("track.py", video, "--box", "1,1,9,9", "--checkpoint", foreign),
+                          "not an eqtrack checkpoint")
+
+
+def test_unknown_backbone_lists_known_ones(video):
+    assert_one_line_error(run_tool("track.py", video, "--box", "1,1,9,9", "--set",
+                                   "model.backbone=vgg"), "vgg", "resnet22")
+
+
+def test_demo_runs_end_to_end_and_reports_iou(tmp_path):
+    proc = run_tool("demo.py", "--out", tmp_path, "--frames", "10", *FAST)
+    assert proc.returncode == 0, proc.stderr
+    assert "mean IoU" in proc.stdout
+    assert (tmp_path / "tracked.mp4").exists()
+    assert len(np.loadtxt(tmp_path / "boxes.txt", delimiter=",")) == 10
+
+
+@pytest.mark.parametrize("tool", ["track.py", "demo.py"])
+def test_tools_have_help(tool):
+    proc = run_tool(tool, "--help")
+    assert proc.returncode == 0 and "usage" in proc.stdout
+
+
+def test_real_street_video_when_shared_data_is_present(tmp_path):
+    video = ROOT.parent / "shared" / "data" / "videos" / "vtest.avi"
+    if not video.exists():
+        pytest.skip("../shared/data not present")
+    # track a pedestrian for the first 20 frames via a frame folder cut from the real video
+    cap = cv2.VideoCapture(str(video))
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i in range(20):
+        ok, frame = cap.read()
+        assert ok
+        cv2.imwrite(str(folder / f"{i:04d}.jpg"), frame)
+    cap.release()
+    proc = run_tool("track.py", folder, "--box", "640,238,46,84", "--output", tmp_path / "o.avi",
+                    *FAST)
+    assert proc.returncode == 0, proc.stderr
+    assert len([f for _, f in FrameSource(tmp_path / "o.avi")]) == 20

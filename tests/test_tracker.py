@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from tracker.boxes import iou_xywh
+from tracker.build import build_tracker
+from tracker.errors import ConfigError
+
+
+@pytest.mark.parametrize("backbone", ["alexnet", "resnet22"])
+def test_untrained_tracker_follows_a_distinctive_moving_target(easy_sequence, backbone):
+    # random features still match a distinctive texture: centre tracking must hold throughout
+    t = build_tracker(f"configs/siamfc_{backbone}.yaml", overrides=["model.backbone_args.width=0.25"])
+    seq = easy_sequence
+    t.init(seq.frames[0], seq.boxes[0])
+    boxes = np.array([t.update(f) for f in seq.frames[1:]])
+    ious = iou_xywh(boxes, seq.boxes[1:])
+    assert ious.mean() > 0.5, ious
+    assert ious.min() > 0.2, ious
+
+
+def test_got10k_track_accepts_file_names_and_pil_or_numpy(easy_sequence, tmp_path,
+                                                          tiny_tracker_config):
+    seq = easy_sequence
+    files = []
+    for i, f in enumerate(seq.frames[:5]):
+        path = tmp_path / f"{i:04d}.png"
+        Image.fromarray(f).save(path)
+        files.append(str(path))
+    t = build_tracker(tiny_tracker_config)
+    boxes, times = t.track(files, seq.boxes[0])  # got10k's loop: PIL images
+    assert boxes.shape == (5, 4) and times.shape == (5,)
+    t.init(seq.frames[0], seq.boxes[0])  # numpy RGB
+    np.testing.assert_allclose(t.update(seq.frames[1]), boxes[1], atol=1e-4)
+
+
+def test_tracker_survives_target_leaving_the_frame_and_tiny_targets(easy_sequence,
+                                                                      tiny_tracker_config):
+    t = build_tracker(tiny_tracker_config)
+    frame = easy_sequence.frames[0]
+    t.init(frame, [300, 220, 15, 15])  # near the corner
+    blank = np.zeros_like(frame)
+    for _ in range(30):
+        box = t.update(blank)
+        assert np.all(np.isfinite(box)) and box[2] > 0 and box[3] > 0
+    t.init(frame, [100, 100, 2, 2])  # a target of a few pixels
+    for f in easy_sequence.frames[1:10]:
+        box = t.update(f)
+        assert np.all(np.isfinite(box)) and min(box[2:]) >= 2 - 1e-9
+
+
+def test_init_rejects_boxes_outside_the_image(easy_sequence, tiny_tracker_config):
+    t = build_tracker(tiny_tracker_config)
+    with pytest.raises(ValueError, match="outside"):
+        t.init(easy_sequence.frames[0], [1000, 10, 20, 20])
+    with pytest.raises(ValueError, match="positive"):
+        t.init(easy_sequence.frames[0], [10, 10, 0, 20])
+
+
+def test_unknown_tracker_kind_is_a_config_error():
+    with pytest.raises(ConfigError, match="tracker"):
+        build_tracker(overrides=["tracking.tracker=kcf"])
