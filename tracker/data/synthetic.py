@@ -196,7 +196,7 @@ def generate_sequence(spec: SequenceSpec = SequenceSpec(), seed: int = 0,
     cam.pos = np.array([margin, margin], float)
     angle = rng.uniform(0, 360)
     spin = spec.rotation_speed * rng.choice([-1.0, 1.0])
-    scale_phase, scale_period = rng.uniform(0, 2 * np.pi), rng.uniform(0.6, 1.5) * N
+    scale_phase, scale_period = rng.uniform(0, 2 * np.pi), rng.uniform(0.6, 1.5) * max(N, 100)
     light_phase = rng.uniform(0, 2 * np.pi)
     occ_start = int(rng.integers(N // 4, max(N // 4 + 1, N // 2))) if spec.occlusion else -1
     occ_len = max(8, N // 6)
@@ -219,7 +219,7 @@ def generate_sequence(spec: SequenceSpec = SequenceSpec(), seed: int = 0,
         mask = _render(frame, patch, _affine(center, angle, scale, ow, oh))
         full_area = ow * oh * scale * scale
 
-        if occ_start <= f < occ_start + occ_len:
+        if spec.occlusion and occ_start <= f < occ_start + occ_len:
             # a vertical bar sweeping across the target's path, drawn in front of it
             t = (f - occ_start) / occ_len
             ox = int(center[0] - r + t * 2 * r - occ_width / 2)
@@ -229,7 +229,7 @@ def generate_sequence(spec: SequenceSpec = SequenceSpec(), seed: int = 0,
                 mask = mask.copy()
                 mask[:, x1:x2] = 0
 
-        gain = 1 + spec.illumination * np.sin(2 * np.pi * f / max(N, 1) * 1.5 + light_phase)
+        gain = 1 + spec.illumination * np.sin(2 * np.pi * f / max(N, 100) * 1.5 + light_phase)
         ramp = np.linspace(1 - spec.illumination / 2, 1 + spec.illumination / 2, W, dtype=np.float32)
         frame *= gain * ramp[None, :, None]
         if spec.blur:
