@@ -144,3 +144,18 @@ def test_real_street_video_when_shared_data_is_present(tmp_path):
                     *FAST)
     assert proc.returncode == 0, proc.stderr
     assert len([f for _, f in FrameSource(tmp_path / "o.avi")]) == 20
+
+
+def test_track_survives_damaged_bytes_inside_a_video(tmp_path, small_sequences):
+    path = write_video(small_sequences[0], tmp_path / "clip.avi")
+    data = bytearray(path.read_bytes())
+    mid = len(data) // 2
+    data[mid:mid + 2000] = b"\x00" * 2000
+    bad = tmp_path / "damaged.avi"
+    bad.write_bytes(bytes(data))
+    boxes = tmp_path / "b.txt"
+    proc = run_tool("track.py", bad, "--box", box_arg(small_sequences[0]), "--boxes", boxes, *FAST)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    # one box per frame the container announces, whether a frame decoded garbled or not at all
+    assert len(np.loadtxt(boxes, delimiter=",")) == len(FrameSource(bad))
