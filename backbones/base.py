@@ -44,12 +44,3 @@ class Backbone(nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
-
-    def output_size(self, input_size: int) -> int:
-        """Spatial side of the feature map for a square input of side ``input_size``."""
-        with torch.no_grad():
-            was_training = self.training
-            self.eval()
-            out = self(torch.zeros(1, 3, input_size, input_size))
-            self.train(was_training)
-        return int(out.shape[-1])

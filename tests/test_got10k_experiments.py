@@ -1,7 +1,6 @@
 """got10k's own experiment classes on generated data, with no network."""
 import json
 
-import numpy as np
 import pytest
 from got10k.experiments import ExperimentGOT10k
 

@@ -10,8 +10,6 @@ from backbones import UnknownBackboneError
 
 from .errors import EqtrackError
 
-log = logging.getLogger("eqtrack")
-
 
 def setup_logging(verbose: bool = False) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,

@@ -10,16 +10,13 @@ import cv2
 import numpy as np
 import torch
 
-try:  # PIL is optional at this level; got10k hands PIL images to trackers
-    from PIL import Image as _PILImage
-except ImportError:  # pragma: no cover
-    _PILImage = None
+from PIL import Image
 
 
 def as_rgb_array(image) -> np.ndarray:
     """Return ``image`` (PIL image, or numpy ``[H,W,3]`` RGB / ``[H,W]`` gray) as RGB uint8
     ``[H, W, 3]``. numpy inputs are taken to be RGB already."""
-    if _PILImage is not None and isinstance(image, _PILImage.Image):
+    if isinstance(image, Image.Image):
         if image.mode != "RGB":
             image = image.convert("RGB")
         return np.asarray(image)

@@ -110,8 +110,7 @@ class VideoWriter:
         if ext not in _FOURCC:
             raise InputError(f"output video '{path}': unsupported extension '{ext}' "
                              f"(use one of {', '.join(sorted(_FOURCC))})")
-        if path.parent and not path.parent.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.size = (int(width), int(height))
         self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*_FOURCC[ext]),

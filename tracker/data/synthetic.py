@@ -203,7 +203,7 @@ def generate_sequence(spec: SequenceSpec = SequenceSpec(), seed: int = 0,
     occ_width = int(max(ow, oh) * 0.45)
     occluder = _texture(rng, 2 * H, occ_width)
 
-    frames, rotated, visible, cut = [], [], [], []
+    frames, rotated, visible = [], [], []
     prev_center = target.pos.copy()
     for f in range(N):
         center = target.step() if f > 0 else target.pos.copy()
