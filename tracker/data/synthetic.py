@@ -203,6 +203,8 @@ def generate_sequence(spec: SequenceSpec = SequenceSpec(), seed: int = 0,
     occ_width = int(max(ow, oh) * 0.45)
     occluder = _texture(rng, 2 * H, occ_width)
 
+    # a left-to-right light gradient, fixed for the sequence; the global gain varies per frame
+    ramp = np.linspace(1 - spec.illumination / 2, 1 + spec.illumination / 2, W, dtype=np.float32)
     frames, rotated, visible = [], [], []
     prev_center = target.pos.copy()
     for f in range(N):
@@ -230,7 +232,6 @@ def generate_sequence(spec: SequenceSpec = SequenceSpec(), seed: int = 0,
                 mask[:, x1:x2] = 0
 
         gain = 1 + spec.illumination * np.sin(2 * np.pi * f / max(N, 100) * 1.5 + light_phase)
-        ramp = np.linspace(1 - spec.illumination / 2, 1 + spec.illumination / 2, W, dtype=np.float32)
         frame *= gain * ramp[None, :, None]
         if spec.blur:
             frame = _motion_blur(frame, center - prev_center)
