@@ -29,6 +29,12 @@ class Backbone(nn.Module):
     out_channels: int = 0
     stride: int = 1
     group_order: int = 1
+    group_name: str | None = None  # "p4", "p4m" for group-equivariant networks
+    # Inputs of side ``size_residue (mod size_modulus)`` are consumed exactly by every strided
+    # layer, so the feature grid is symmetric about the image centre and rotating the input by
+    # 90 degrees maps the grid onto itself (the condition for exact equivariance).
+    size_modulus: int = 1
+    size_residue: int = 0
 
     def __init__(self) -> None:
         super().__init__()
@@ -38,9 +44,49 @@ class Backbone(nn.Module):
                              persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(self.normalize(x))
+
+    def normalize(self, x: torch.Tensor) -> torch.Tensor:
+        """RGB 0..255 ``[B, 3, H, W]`` -> the normalized input of :meth:`features`."""
         if x.dim() != 4 or x.size(1) != 3:
             raise ValueError(f"backbone input must be [B, 3, H, W], got {list(x.shape)}")
-        return self.features((x - self.pixel_mean) / self.pixel_std)
+        return (x - self.pixel_mean) / self.pixel_std
 
     def features(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def stages(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Named intermediate outputs of a *normalized* image, in network order. Plain networks
+        give ``[B, C, h, w]`` maps, group networks group-resolved ``[B, C, |G|, h, w]`` ones."""
+        raise NotImplementedError(f"{type(self).__name__} exposes no stage outputs")
+
+    def stage_outputs(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """:meth:`stages` of an RGB 0..255 image ``[B, 3, H, W]``."""
+        return self.stages(self.normalize(x))
+
+    def group_features(self, x: torch.Tensor) -> torch.Tensor:
+        """Group-resolved output ``[B, out_channels, group_order, h, w]`` of an RGB 0..255 image
+        (slot ``g`` responds to the pattern transformed by group element ``g``); plain networks
+        return their features with a group axis of size 1."""
+        return self(x).unsqueeze(2)
+
+    def regularization_loss(self, x: torch.Tensor) -> torch.Tensor | None:
+        """Extra training loss of the backbone on RGB 0..255 images (already weighted), or None.
+        The IEN backbone returns its implicit-equivariance loss here."""
+        return None
+
+    def exact_size(self, size: int) -> bool:
+        """Whether an input of side ``size`` gives a feature grid symmetric under rot90/flips."""
+        return self.size_modulus > 1 and size % self.size_modulus == self.size_residue
+
+    def check_exact_size(self, size: int, what: str = "input size") -> None:
+        """Raise ``ValueError`` naming ``what`` when ``size`` cannot be exactly equivariant."""
+        if self.group_order == 1:
+            raise ValueError(f"{type(self).__name__} is not group-equivariant, so no {what} "
+                             f"makes it exactly equivariant")
+        if not self.exact_size(size):
+            lo = size - (size - self.size_residue) % self.size_modulus
+            raise ValueError(
+                f"{what} {size} breaks exact equivariance of {type(self).__name__}: sizes must "
+                f"be {self.size_residue} mod {self.size_modulus} (e.g. {lo} or "
+                f"{lo + self.size_modulus})")

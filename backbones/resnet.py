@@ -31,6 +31,7 @@ class AlexNet(Backbone):
     """
 
     stride = 8
+    size_modulus, size_residue = 8, 7  # 127 and 255 are consumed exactly
 
     def __init__(self, width: float = 1.0) -> None:
         super().__init__()
@@ -99,6 +100,7 @@ class CIResNet22(Backbone):
     """
 
     stride = 8
+    size_modulus, size_residue = 8, 5
 
     def __init__(self, width: float = 1.0) -> None:
         super().__init__()
@@ -122,7 +124,6 @@ class CIResNet22(Backbone):
                 nn.init.zeros_(m.bn3.weight)
 
     def stages(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Named stage outputs of a normalized image (for equivariance losses and metrics)."""
         s0 = self.stem(x)
         s1 = self.layer1(s0)
         s2 = self.layer2(s1)

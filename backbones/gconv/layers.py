@@ -1,0 +1,135 @@
+"""Group-equivariant layers for p4 and p4m built by transforming filters.
+
+Feature maps of a group network travel *flattened*, ``[B, C * |G|, H, W]`` with channel index
+``c * |G| + g``, so every layer is one ordinary ``conv2d`` / ``batch_norm`` / ``max_pool2d`` call;
+``x.view(B, C, |G|, H, W)`` gives the group-resolved view at no cost.
+
+Exactness: rotating or mirroring the input permutes the group axis and transforms the maps,
+exactly (up to float rounding), provided every strided or pooling layer consumes its whole
+input (``(H - k) % stride == 0``); otherwise the sampling grid is not symmetric about the centre.
+Pooling with window 2 and stride 2 (``nn.MaxPool2d(2, 2)``) on even sizes and cropping the same
+number of pixels on every side are equivariant as they are, so no special layers exist for them.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .groups import Group
+
+
+class _CachedFilter(nn.Module):
+    """Caches the expanded filter bank at inference: it is rebuilt only when the weight changes
+    (its version counter, storage or dtype), and always rebuilt when gradients are needed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cache: tuple | None = None
+
+    def expanded_weight(self) -> torch.Tensor:
+        if torch.is_grad_enabled() and self.weight.requires_grad:
+            self._cache = None
+            return self._expand()
+        w = self.weight
+        key = (w._version, w.data_ptr(), w.dtype, w.device)
+        if self._cache is None or self._cache[0] != key:
+            self._cache = (key, self._expand())
+        return self._cache[1]
+
+    def _expand(self) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _expanded_bias(self) -> torch.Tensor | None:
+        return None if self.bias is None else self.bias.repeat_interleave(self.group.order)
+
+    def _init(self, fan_out: int) -> None:
+        # He initialization on the expanded (flattened) filter's fan-out, like the plain nets
+        nn.init.normal_(self.weight, std=math.sqrt(2.0 / fan_out))
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+
+
+class LiftingConv2d(_CachedFilter):
+    """Image -> group convolution: ``[B, Cin, H, W] -> [B, Cout * |G|, H', W']``.
+
+    Output slot ``g`` correlates the input with the filter transformed by ``g``; so transforming
+    the input by ``g`` transforms every output map by ``g`` and permutes the group axis.
+    """
+
+    def __init__(self, group: Group, in_channels: int, out_channels: int, kernel_size: int,
+                 stride: int = 1, padding: int = 0, bias: bool = False) -> None:
+        super().__init__()
+        self.group, self.stride, self.padding = group, stride, padding
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, kernel_size, kernel_size))
+        self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
+        self._init(out_channels * group.order * kernel_size ** 2)
+
+    def _expand(self) -> torch.Tensor:
+        w = torch.stack([self.group.transform(self.weight, g) for g in range(self.group.order)], 1)
+        return w.flatten(0, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, self.expanded_weight(), self._expanded_bias(), self.stride,
+                        self.padding)
+
+
+class GroupConv2d(_CachedFilter):
+    """Group -> group convolution: ``[B, Cin * |G|, H, W] -> [B, Cout * |G|, H', W']``.
+
+    The filter ``W[c_out, c_in, h', :, :]`` is defined on the group; output slot ``h`` uses
+    ``T_h(W[:, :, h^-1 h'])``: the input-group axis rolled by ``h`` and the taps transformed.
+    Parameters: ``Cout * Cin * |G| * k^2``, i.e. 1/|G| of a plain conv with the same flattened
+    channel counts, at the same FLOPs.
+    """
+
+    def __init__(self, group: Group, in_channels: int, out_channels: int, kernel_size: int,
+                 stride: int = 1, padding: int = 0, bias: bool = False) -> None:
+        super().__init__()
+        self.group, self.stride, self.padding = group, stride, padding
+        self.in_channels, self.out_channels = in_channels, out_channels
+        n = group.order
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, n, kernel_size,
+                                               kernel_size))
+        self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
+        self._init(out_channels * n * kernel_size ** 2)
+
+    def _expand(self) -> torch.Tensor:
+        g = self.group
+        w = torch.stack([g.transform(self.weight.index_select(2, g.regular_perm(h).to(
+            self.weight.device)), h) for h in range(g.order)], 1)
+        # [Cout, |G| out, Cin, |G| in, k, k] -> [Cout*|G|, Cin*|G|, k, k]
+        return w.flatten(0, 1).flatten(1, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, self.expanded_weight(), self._expanded_bias(), self.stride,
+                        self.padding)
+
+
+class GroupBatchNorm2d(nn.BatchNorm2d):
+    """Batch norm of flattened group features ``[B, C * |G|, H, W]`` with one mean, variance,
+    scale and shift per field ``c``, shared over the group axis (so it stays equivariant)."""
+
+    def __init__(self, group: Group, channels: int) -> None:
+        super().__init__(channels)
+        self.group_order = group.order
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, cg, h, w = x.shape
+        return super().forward(x.view(b, cg // self.group_order, self.group_order * h, w)) \
+            .view(b, cg, h, w)
+
+
+def group_pool(x: torch.Tensor, group_order: int, mode: str = "max") -> torch.Tensor:
+    """Pool the group axis: ``[B, C * |G|, H, W] -> [B, C, H, W]``, maps that transform only
+    spatially (invariant channels). ``mode``: ``"max"`` or ``"mean"``."""
+    b, cg, h, w = x.shape
+    v = x.view(b, cg // group_order, group_order, h, w)
+    if mode == "max":
+        return v.amax(dim=2)
+    if mode == "mean":
+        return v.mean(dim=2)
+    raise ValueError(f"group pooling mode must be 'max' or 'mean', got {mode!r}")

@@ -1,0 +1,50 @@
+"""IEN ResNet-22: a plain CIResNet-22 trained with the implicit-equivariance loss.
+
+At inference it *is* a plain CIResNet-22 (same modules, same state dict, no extra work): the
+equivariance lives in the weights. The loss settings come from the config and act only through
+:meth:`regularization_loss` during training; ``beta = 0`` gives the plain baseline.
+"""
+from __future__ import annotations
+
+import torch
+
+from .equivariance import ImplicitEquivarianceLoss
+from .registry import register_backbone
+from .resnet import CIResNet22
+
+
+@register_backbone("ien_resnet22")
+class IENResNet22(CIResNet22):
+    """CIResNet-22 regularized by IEN (see :class:`ImplicitEquivarianceLoss` for the options).
+
+    ``beta``: weight of the loss; ``layers``: tapped stages (``stem``, ``layer1``, ``layer2``);
+    ``transforms``: ``p4`` (IEN's R4), ``c8`` (R8), ``p4m``/``d8`` (with flips); ``form``:
+    ``pooled`` (the paper's) or ``regular``; ``group_sizes`` and ``group_proportions``: the
+    channel groups, e.g. ``[4]`` (homogeneous) or ``[8, 4, 2, 1]`` with ``[32, 8, 2, 1]``.
+    """
+
+    def __init__(self, width: float = 1.0, beta: float = 1.0, layers=("layer1", "layer2"),
+                 transforms: str = "p4", form: str = "pooled", group_sizes=(4,),
+                 group_proportions=None) -> None:
+        super().__init__(width=width)
+        if isinstance(beta, bool) or not isinstance(beta, (int, float)) or beta < 0:
+            raise ValueError(f"beta must be a non-negative number, got {beta!r}")
+        unknown = [name for name in layers if name not in ("stem", "layer1", "layer2")]
+        if unknown:
+            raise ValueError(f"IEN layer {unknown[0]!r} is unknown; stages: stem, layer1, layer2")
+        self.beta = float(beta)
+        self.ien = ImplicitEquivarianceLoss(layers, transforms, form, group_sizes,
+                                            group_proportions)
+        # validate the channel split of every tapped stage now, not at the first training step
+        channels = {"stem": self.stem[0].out_channels,
+                    "layer1": self.layer1[-1].conv3.out_channels,
+                    "layer2": self.out_channels}
+        for name in layers:
+            self.ien.action._parts(channels[name])
+
+    def regularization_loss(self, x: torch.Tensor) -> torch.Tensor | None:
+        """``beta * IEN loss`` on RGB 0..255 images ``[B, 3, S, S]``; None when ``beta`` is 0."""
+        if self.beta == 0:
+            return None
+        loss, _ = self.ien(self, x)
+        return self.beta * loss
