@@ -297,7 +297,7 @@ def equivariance_error(backbone, images: torch.Tensor, transforms: str = "p4",
     ref = {k: action.prepare(v) for k, v in backbone.stage_outputs(images).items()}
     out: dict[str, dict[str, float]] = {k: {} for k in ref}
     for e in range(1, t.size):
-        got = backbone.stage_outputs(t.apply(images, e))
+        got = backbone.stage_outputs(t.apply(images, e).contiguous())
         for name, f in ref.items():
             want = action.act(f, e)
             diff = action.prepare(got[name]) - want

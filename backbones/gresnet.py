@@ -131,7 +131,7 @@ class GroupCIResNet22(Backbone):
 
     def _resolve(self, y: torch.Tensor) -> torch.Tensor:
         b, cg, h, w = y.shape
-        return y.view(b, cg // self.group_order, self.group_order, h, w)
+        return y.reshape(b, cg // self.group_order, self.group_order, h, w)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return group_pool(self._flat(x), self.group_order, self.pool_mode)

@@ -48,6 +48,13 @@ class AlexNet(Backbone):
         )
         _init_weights(self)
 
+    def stages(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        out, start = {}, 0
+        for name, end in (("conv1", 4), ("conv2", 8), ("conv4", 14), ("conv5", 15)):
+            x = self.body[start:end](x)
+            out[name], start = x, end
+        return out
+
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)
 

@@ -67,11 +67,12 @@ def _compare(expected: dict, given: dict) -> tuple[list, list, list]:
     return missing, unexpected, mismatched
 
 
-def build_tracker(config: str | Path | Config | None = None, checkpoint: str | Path | None = None,
-                  overrides=(), name: str | None = None):
-    """A ready tracker from a config (file or object) or a checkpoint; the default config when
-    neither is given. ``overrides`` (``a.b=value`` strings) apply on top; for a checkpoint only
-    the ``tracking`` section may change, since the weights fix the model."""
+def build_model_from(config: str | Path | Config | None = None,
+                     checkpoint: str | Path | None = None,
+                     overrides=()) -> tuple[SiameseNet, Config]:
+    """Network and config from a config (file or object) or a checkpoint; the default config
+    when neither is given. ``overrides`` (``a.b=value`` strings) apply on top; for a checkpoint
+    only the ``tracking`` section may change, since the weights fix the model."""
     if checkpoint is not None and config is not None:
         raise ConfigError("give either a config or a checkpoint, not both")
     if checkpoint is not None:
@@ -84,7 +85,21 @@ def build_tracker(config: str | Path | Config | None = None, checkpoint: str | P
         if model is not None and new.model != cfg.model:
             raise ConfigError("a checkpoint's model section cannot be overridden")
         cfg = new
+    return (model if model is not None else build_model(cfg)), cfg
+
+
+def build_tracker(config: str | Path | Config | None = None, checkpoint: str | Path | None = None,
+                  overrides=(), name: str | None = None):
+    """A ready tracker from a config or a checkpoint (see :func:`build_model_from`), named
+    ``name``, the checkpoint's file name or the config's ``name``."""
+    model, cfg = build_model_from(config, checkpoint, overrides)
     label = name or (Path(checkpoint).stem if checkpoint is not None else cfg.name)
     if cfg.tracking.tracker != "siamfc":
         raise ConfigError(f"tracking.tracker '{cfg.tracking.tracker}' is unknown; known: siamfc")
-    return SiamFCTracker(model if model is not None else build_model(cfg), cfg.tracking, name=label)
+    if cfg.tracking.exact_equivariance:
+        try:
+            model.backbone.check_exact_size(cfg.tracking.exemplar_size, "tracking.exemplar_size")
+            model.backbone.check_exact_size(cfg.tracking.instance_size, "tracking.instance_size")
+        except ValueError as e:
+            raise ConfigError(f"tracking.exact_equivariance is set but {e}") from None
+    return SiamFCTracker(model, cfg.tracking, name=label)

@@ -7,6 +7,7 @@ import logging
 import sys
 
 from backbones import UnknownBackboneError
+from backbones.gconv import UnknownGroupError
 
 from .errors import EqtrackError
 
@@ -28,7 +29,7 @@ def entry(main):
     def wrapper(argv=None) -> int:
         try:
             return int(main(argv) or 0)
-        except (EqtrackError, UnknownBackboneError, OSError) as e:
+        except (EqtrackError, UnknownBackboneError, UnknownGroupError, OSError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
@@ -52,3 +53,11 @@ def tracker_from_args(args: argparse.Namespace):
     from .build import build_tracker
 
     return build_tracker(config=args.config, checkpoint=args.checkpoint, overrides=args.overrides)
+
+
+def model_from_args(args: argparse.Namespace):
+    """``(SiameseNet, Config)`` the model options of ``args`` describe."""
+    from .build import build_model_from
+
+    return build_model_from(config=args.config, checkpoint=args.checkpoint,
+                            overrides=args.overrides)

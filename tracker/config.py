@@ -44,6 +44,9 @@ class TrackingConfig:
     window_influence: float = 0.176  # weight of the cosine window on the response
     response_up: int = 16          # response upsampling factor
     min_size: float = 4.0          # the target never shrinks below this many pixels
+    # refuse crop sizes at which a group backbone cannot be exactly equivariant (5 mod 8 for
+    # the ResNet-22 family: 125 / 253)
+    exact_equivariance: bool = False
 
 
 @dataclass(frozen=True)

@@ -43,10 +43,10 @@ class GroupAttention(nn.Module):
         a = self.mlp(stats)
         channel = torch.sigmoid(a[:b] + a[b:])  # [B, C*|G|, 1, 1]
         x = x * channel
-        v = x.view(b, cg // n, n, h, w)
+        v = x.reshape(b, cg // n, n, h, w)
         pooled = torch.stack([v.mean(dim=1), v.amax(dim=1)], dim=1).view(b, 2 * n, h, w)
         spatial = torch.sigmoid(self.spatial(pooled))  # [B, |G|, H, W]
         if self.record:
-            self.last_maps = {"channel": channel.detach().view(b, cg // n, n),
+            self.last_maps = {"channel": channel.detach().reshape(b, cg // n, n),
                               "spatial": spatial.detach()}
-        return (v * spatial.unsqueeze(1)).view(b, cg, h, w)
+        return (v * spatial.unsqueeze(1)).reshape(b, cg, h, w)

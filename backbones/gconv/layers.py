@@ -119,15 +119,16 @@ class GroupBatchNorm2d(nn.BatchNorm2d):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, cg, h, w = x.shape
-        return super().forward(x.view(b, cg // self.group_order, self.group_order * h, w)) \
-            .view(b, cg, h, w)
+        # reshape, not view: inputs may arrive in another memory format (e.g. channels-last)
+        return super().forward(x.reshape(b, cg // self.group_order, self.group_order * h, w)) \
+            .reshape(b, cg, h, w)
 
 
 def group_pool(x: torch.Tensor, group_order: int, mode: str = "max") -> torch.Tensor:
     """Pool the group axis: ``[B, C * |G|, H, W] -> [B, C, H, W]``, maps that transform only
     spatially (invariant channels). ``mode``: ``"max"`` or ``"mean"``."""
     b, cg, h, w = x.shape
-    v = x.view(b, cg // group_order, group_order, h, w)
+    v = x.reshape(b, cg // group_order, group_order, h, w)
     if mode == "max":
         return v.amax(dim=2)
     if mode == "mean":

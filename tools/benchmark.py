@@ -1,0 +1,86 @@
+"""Benchmark backbones side by side: parameters, FLOPs and forward time at template and search
+size, all measured in one run (round-robin, so machine noise hits every model alike).
+
+    python tools/benchmark.py [--config C ...] [--repeats 10] [--threads N] [--set KEY=VALUE]
+
+Without ``--config`` every YAML in configs/ is measured. Sizes and the search batch (the number
+of scales) come from each config's ``tracking`` section. Times are medians over ``--repeats``
+forward passes under ``torch.inference_mode`` after two warm-up passes.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from tracker.build import CONFIG_DIR, build_model_from
+from tracker.cli import entry, setup_logging
+
+
+def _flops(backbone, x: torch.Tensor) -> int:
+    with FlopCounterMode(display=False) as counter:
+        backbone(x)
+    return counter.get_total_flops()
+
+
+def _time(backbone, x: torch.Tensor) -> float:
+    t0 = time.perf_counter()
+    backbone(x)
+    return time.perf_counter() - t0
+
+
+@entry
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--config", action="append", default=[], help="config YAML (repeatable)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override applied to every config, e.g. --set model.backbone_args.width=1")
+    p.add_argument("--repeats", type=int, default=10, help="timed passes per model and size")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    args = p.parse_args(argv)
+    setup_logging()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    configs = args.config or sorted(str(c) for c in CONFIG_DIR.glob("*.yaml"))
+    rows = []
+    for c in configs:
+        model, cfg = build_model_from(config=c, overrides=args.overrides)
+        bb = model.backbone.eval()
+        t = cfg.tracking
+        z = torch.rand(1, 3, t.exemplar_size, t.exemplar_size) * 255
+        x = torch.rand(t.scale_num, 3, t.instance_size, t.instance_size) * 255
+        with torch.inference_mode():
+            outz, outx = bb(z), bb(x)
+            flz, flx = _flops(bb, z), _flops(bb, x)
+            for _ in range(2):
+                bb(z), bb(x)
+        params = sum(q.numel() for q in bb.parameters())
+        rows.append({"name": cfg.name, "backbone": cfg.model.backbone, "bb": bb, "z": z, "x": x,
+                     "params": params, "flz": flz, "flx": flx, "tz": [], "tx": [],
+                     "shapes": f"{t.exemplar_size}->{outz.shape[-1]}, "
+                               f"{t.instance_size}->{outx.shape[-1]}"})
+    with torch.inference_mode():
+        for _ in range(args.repeats):
+            for r in rows:
+                r["tz"].append(_time(r["bb"], r["z"]))
+                r["tx"].append(_time(r["bb"], r["x"]))
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, fp32, "
+          f"median of {args.repeats}")
+    header = (f"{'config':<26} {'backbone':<18} {'params':>8} {'sizes (in->map)':<18} "
+              f"{'GFLOP z':>8} {'GFLOP x':>8} {'ms z (b=1)':>11} {'ms x (b=S)':>11}")
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(f"{r['name']:<26} {r['backbone']:<18} {r['params'] / 1e6:>7.2f}M {r['shapes']:<18} "
+              f"{r['flz'] / 1e9:>8.2f} {r['flx'] / 1e9:>8.2f} "
+              f"{1000 * statistics.median(r['tz']):>11.1f} "
+              f"{1000 * statistics.median(r['tx']):>11.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
