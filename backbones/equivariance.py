@@ -23,7 +23,6 @@ Feature comparison forms:
 from __future__ import annotations
 
 import math
-import random
 from dataclasses import dataclass
 
 import torch
@@ -193,6 +192,9 @@ class FeatureAction:
         return channel_groups(channels, self.sizes, self.proportions)
 
     def prepare(self, f: torch.Tensor) -> torch.Tensor:
+        if f.dim() == 5 and self.group is None:
+            # channel groups of a network treated as plain: the flattened channels
+            f = f.flatten(1, 2)
         if f.dim() == 5:  # group-resolved [B, C, |G|, h, w]
             if self.form == "regular":
                 return f
@@ -252,7 +254,8 @@ class ImplicitEquivarianceLoss(nn.Module):
         interpolated = not all(t.exact(e) for e in range(t.size))
         if interpolated:
             x = x * disc_mask(x.size(-1), x.device)
-        elems = [random.randrange(1, t.size) for _ in range(x.size(0))]
+        # torch's generator, so seeding torch makes training runs reproducible
+        elems = torch.randint(1, t.size, (x.size(0),)).tolist()
         tx = torch.stack([t.apply(xi, e) for xi, e in zip(x, elems)])
         both = backbone.stage_outputs(torch.cat([x, tx]))
         terms = {}

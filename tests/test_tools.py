@@ -121,7 +121,8 @@ def test_demo_runs_end_to_end_and_reports_iou(tmp_path):
     assert len(np.loadtxt(tmp_path / "boxes.txt", delimiter=",")) == 10
 
 
-@pytest.mark.parametrize("tool", ["track.py", "demo.py"])
+@pytest.mark.parametrize("tool", ["track.py", "demo.py", "equivariance.py", "benchmark.py",
+                                  "attention.py"])
 def test_tools_have_help(tool):
     proc = run_tool(tool, "--help")
     assert proc.returncode == 0 and "usage" in proc.stdout
@@ -159,3 +160,64 @@ def test_track_survives_damaged_bytes_inside_a_video(tmp_path, small_sequences):
     assert "Traceback" not in proc.stderr
     # one box per frame the container announces, whether a frame decoded garbled or not at all
     assert len(np.loadtxt(boxes, delimiter=",")) == len(FrameSource(bad))
+
+
+def _error_table(stdout):
+    rows = [line.split() for line in stdout.splitlines()
+            if line.split() and line.split()[0] in ("stem", "layer1", "layer2")]
+    return {r[0]: [float(v) for v in r[1:]] for r in rows}
+
+
+def test_equivariance_tool_reports_exactness_per_stage_and_element(tmp_path):
+    proc = run_tool("equivariance.py", "--config", ROOT / "configs/siamfc_p4m_resnet22.yaml",
+                    "--group", "p4m", "--count", "2", "--size", "125")
+    assert proc.returncode == 0, proc.stderr
+    table = _error_table(proc.stdout)
+    assert set(table) == {"stem", "layer1", "layer2"}
+    assert all(len(v) == 8 and max(v) < 1e-5 for v in table.values()), proc.stdout
+    assert "125 is aligned" in proc.stdout
+    # real photos from a folder, a plain network: clearly not equivariant
+    cv2.imwrite(str(tmp_path / "a.png"), np.random.default_rng(0).integers(0, 255, (90, 120, 3),
+                                                                            dtype=np.uint8))
+    proc = run_tool("equivariance.py", "--backbone", "resnet22", "--images", tmp_path,
+                    "--size", "127")
+    assert proc.returncode == 0, proc.stderr
+    assert min(min(v) for v in _error_table(proc.stdout).values()) > 1e-2
+    assert "127 is NOT aligned" in proc.stdout
+
+
+def test_equivariance_tool_bad_input(tmp_path):
+    assert_one_line_error(run_tool("equivariance.py", "--group", "p5"), "unknown group 'p5'")
+    assert_one_line_error(run_tool("equivariance.py", "--images", tmp_path / "none"),
+                          "does not exist")
+    assert_one_line_error(run_tool("equivariance.py", "--images", tmp_path), "no readable")
+    assert_one_line_error(run_tool("equivariance.py", "--backbone", "p4_resnet22", "--set",
+                                   "model.backbone_args.width=0.3"), "not a positive multiple")
+
+
+def test_benchmark_prints_every_requested_backbone_side_by_side():
+    proc = run_tool("benchmark.py", "--repeats", "1", "--config", ROOT / "configs/siamfc_alexnet.yaml",
+                    "--config", ROOT / "configs/siamfc_p4_att_resnet22.yaml",
+                    "--set", "model.backbone_args.width=0.25")
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split() for line in proc.stdout.splitlines() if line.startswith("siamfc_")]
+    assert [r[1] for r in rows] == ["alexnet", "p4_att_resnet22"]
+    assert "125->5," in proc.stdout and "253->21" in proc.stdout
+
+
+def test_attention_tool_saves_one_image_per_attention_module(tmp_path, small_sequences):
+    seq = small_sequences[0]
+    frame = tmp_path / "frame.png"
+    cv2.imwrite(str(frame), cv2.cvtColor(seq.frames[0], cv2.COLOR_RGB2BGR))
+    out = tmp_path / "att"
+    proc = run_tool("attention.py", frame, "--box", box_arg(seq), "--out", out,
+                    "--config", ROOT / "configs/siamfc_p4_att_resnet22.yaml",
+                    "--set", "model.backbone_args.width=0.25",
+                    "--set", "model.backbone_args.attention=[layer2]")
+    assert proc.returncode == 0, proc.stderr
+    files = sorted(p.name for p in out.iterdir())
+    assert files == [f"layer2.{i}.attention.png" for i in range(4)]
+    img = cv2.imread(str(out / files[0]))
+    assert img.shape == (253, 253 * 6, 3)  # crop, mean map, one map per rotation
+    assert_one_line_error(run_tool("attention.py", frame, *FAST), "has no attention")
+    assert_one_line_error(run_tool("attention.py", tmp_path / "missing.png"), "not found")

@@ -7,7 +7,7 @@ from tracker.build import build_tracker
 from tracker.errors import ConfigError
 
 
-@pytest.mark.parametrize("backbone", ["alexnet", "resnet22"])
+@pytest.mark.parametrize("backbone", ["alexnet", "resnet22", "p4_resnet22", "p4m_att_resnet22"])
 def test_untrained_tracker_follows_a_distinctive_moving_target(easy_sequence, backbone):
     # random features still match a distinctive texture: centre tracking must hold throughout
     t = build_tracker(f"configs/siamfc_{backbone}.yaml", overrides=["model.backbone_args.width=0.25"])
@@ -60,3 +60,15 @@ def test_init_rejects_boxes_outside_the_image(easy_sequence, tiny_tracker_config
 def test_unknown_tracker_kind_is_a_config_error():
     with pytest.raises(ConfigError, match="tracker"):
         build_tracker(overrides=["tracking.tracker=kcf"])
+
+
+def test_exact_equivariance_refuses_sizes_that_break_it():
+    cfg = "configs/siamfc_p4_resnet22.yaml"
+    with pytest.raises(ConfigError, match=r"tracking.exemplar_size 127 breaks exact equivariance "
+                                          r"of P4ResNet22: sizes must be 5 mod 8 \(e.g. 125 or 133\)"):
+        build_tracker(cfg, overrides=["tracking.exemplar_size=127"])
+    with pytest.raises(ConfigError, match="CIResNet22 is not group-equivariant"):
+        build_tracker(cfg, overrides=["model.backbone=resnet22"])
+    # without the demand, any size runs (approximately equivariant)
+    build_tracker(cfg, overrides=["tracking.exemplar_size=127",
+                                  "tracking.exact_equivariance=false"])
