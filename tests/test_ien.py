@@ -47,11 +47,12 @@ def test_ien_loss_is_zero_on_an_exactly_equivariant_network(form, frames):
     assert loss.item() < 1e-6
 
 
+@pytest.mark.parametrize("form", ["pooled", "regular"])
 @pytest.mark.parametrize("transforms", ["p4", "p4m", "c8", "d8"])
-def test_ien_loss_is_positive_and_differentiable_on_a_plain_cnn(transforms, frames):
+def test_ien_loss_is_positive_and_differentiable_on_a_plain_cnn(transforms, form, frames):
     torch.manual_seed(0)
     bb = build_backbone("resnet22", width=0.25)
-    loss, terms = ImplicitEquivarianceLoss(["layer1", "layer2"], transforms, "pooled", [4])(
+    loss, terms = ImplicitEquivarianceLoss(["layer1", "layer2"], transforms, form, [4])(
         bb, frames[:2])
     assert loss.item() > 1e-3 and torch.isfinite(loss)
     loss.backward()
