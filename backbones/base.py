@@ -79,13 +79,20 @@ class Backbone(nn.Module):
         """Whether an input of side ``size`` gives a feature grid symmetric under rot90/flips."""
         return self.size_modulus > 1 and size % self.size_modulus == self.size_residue
 
+    def exact_size_below(self, size: int) -> int:
+        """The largest side ``<= size`` at which :meth:`exact_size` holds (``size`` itself for
+        networks without a size rule)."""
+        if self.size_modulus <= 1:
+            return size
+        return size - (size - self.size_residue) % self.size_modulus
+
     def check_exact_size(self, size: int, what: str = "input size") -> None:
         """Raise ``ValueError`` naming ``what`` when ``size`` cannot be exactly equivariant."""
         if self.group_order == 1:
             raise ValueError(f"{type(self).__name__} is not group-equivariant, so no {what} "
                              f"makes it exactly equivariant")
         if not self.exact_size(size):
-            lo = size - (size - self.size_residue) % self.size_modulus
+            lo = self.exact_size_below(size)
             raise ValueError(
                 f"{what} {size} breaks exact equivariance of {type(self).__name__}: sizes must "
                 f"be {self.size_residue} mod {self.size_modulus} (e.g. {lo} or "

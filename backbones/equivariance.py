@@ -218,11 +218,9 @@ def _square_exact_crop(backbone, x: torch.Tensor) -> torch.Tensor:
     h, w = x.shape[-2:]
     if h != w:
         raise ValueError(f"equivariance needs square inputs, got {h}x{w}")
-    if backbone.size_modulus > 1 and not backbone.exact_size(h):
-        n = h - (h - backbone.size_residue) % backbone.size_modulus
-        o = (h - n) // 2
-        x = x[..., o:o + n, o:o + n]
-    return x
+    n = backbone.exact_size_below(h)
+    o = (h - n) // 2
+    return x[..., o:o + n, o:o + n]
 
 
 class ImplicitEquivarianceLoss(nn.Module):

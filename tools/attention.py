@@ -22,7 +22,7 @@ import torch
 
 from tracker.boxes import parse_box, xywh_to_cxcywh, check_box_in_image
 from tracker.cli import add_model_arguments, entry, model_from_args, setup_logging
-from tracker.crops import crop_square, mean_color, to_tensor
+from tracker.crops import center_square, crop_square, mean_color, to_tensor
 from tracker.errors import InputError
 from tracker.video import read_image
 
@@ -75,9 +75,7 @@ def main(argv=None) -> int:
         side = np.sqrt((w + context) * (h + context)) * size / cfg.tracking.exemplar_size
         crop = crop_square(img, (cx, cy), side, size, mean_color(img))
     else:
-        s = min(img.shape[:2])
-        y, x = (img.shape[0] - s) // 2, (img.shape[1] - s) // 2
-        crop = cv2.resize(img[y:y + s, x:x + s], (size, size), interpolation=cv2.INTER_AREA)
+        crop = center_square(img, size)
     with torch.inference_mode():
         maps = backbone.attention_maps(to_tensor([crop]))
     if not maps:

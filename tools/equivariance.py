@@ -16,13 +16,11 @@ import logging
 import sys
 from pathlib import Path
 
-import cv2
-import numpy as np
 import torch
 
 from backbones.equivariance import FORMS, equivariance_error, get_transforms
 from tracker.cli import add_model_arguments, entry, model_from_args, setup_logging
-from tracker.crops import to_tensor
+from tracker.crops import center_square, to_tensor
 from tracker.data.synthetic import SequenceSpec, generate_sequence
 from tracker.errors import InputError
 from tracker.video import read_image
@@ -31,19 +29,12 @@ log = logging.getLogger("eqtrack.equivariance")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 
 
-def _square(img: np.ndarray, size: int) -> np.ndarray:
-    h, w = img.shape[:2]
-    s = min(h, w)
-    y, x = (h - s) // 2, (w - s) // 2
-    return cv2.resize(img[y:y + s, x:x + s], (size, size), interpolation=cv2.INTER_AREA)
-
-
 def load_images(folder: str | None, count: int, size: int, seed: int) -> torch.Tensor:
     """``[count, 3, size, size]`` RGB 0..255: centre squares of images in ``folder``, or of
     generated frames when ``folder`` is None."""
     if folder is None:
         seq = generate_sequence(SequenceSpec(num_frames=count), seed=seed)
-        return to_tensor([_square(f, size) for f in seq.frames[:count]])
+        return to_tensor([center_square(f, size) for f in seq.frames[:count]])
     root = Path(folder)
     if not root.is_dir():
         raise InputError(f"image folder '{folder}' does not exist")
@@ -52,7 +43,7 @@ def load_images(folder: str | None, count: int, size: int, seed: int) -> torch.T
     for p in paths:
         img = read_image(p)
         if img is not None:
-            imgs.append(_square(img, size))
+            imgs.append(center_square(img, size))
         if len(imgs) == count:
             break
     if not imgs:

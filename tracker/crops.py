@@ -56,6 +56,15 @@ def crop_square(image: np.ndarray, center, side: float, out_size: int,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=border_value)
 
 
+def center_square(image: np.ndarray, out_size: int) -> np.ndarray:
+    """The largest centred square of an RGB image, resized (area interpolation) to
+    ``out_size`` x ``out_size``: uint8 ``[S, S, 3]``."""
+    h, w = image.shape[:2]
+    s = min(h, w)
+    y, x = (h - s) // 2, (w - s) // 2
+    return cv2.resize(image[y:y + s, x:x + s], (out_size, out_size), interpolation=cv2.INTER_AREA)
+
+
 def to_tensor(crops: list[np.ndarray]) -> torch.Tensor:
     """Stack RGB uint8 crops ``[S,S,3]`` into a float tensor ``[N, 3, S, S]`` in 0..255."""
     a = np.stack(crops, axis=0)
