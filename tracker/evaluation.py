@@ -69,10 +69,11 @@ class FolderDataset:
             raise InputError(f"sequence '{seq}': missing folder 'img'")
         files = sorted(str(img_dir / f) for f in os.listdir(img_dir)
                        if f.lower().endswith((".jpg", ".jpeg", ".png")))
-        anno = read_groundtruth(seq / "groundtruth_rect.txt")
+        gt = seq / "groundtruth_rect.txt"
+        anno = read_groundtruth(gt)
         if len(files) != len(anno):
-            raise InputError(f"sequence '{seq}': {len(files)} frames but {len(anno)} "
-                             "ground-truth lines")
+            raise InputError(f"{gt}: {len(anno)} ground-truth lines but {len(files)} frames in "
+                             f"'{img_dir}'")
         return files, anno
 
     def __iter__(self):

@@ -302,6 +302,21 @@ def write_got10k(seqs: list[Sequence], root: str | Path, subset: str = "val") ->
     return base
 
 
+def write_vot(seqs: list[Sequence], root: str | Path) -> Path:
+    """Write VOT layout: ``root/list.txt`` and per sequence ``%08d.jpg`` plus
+    ``groundtruth.txt`` with the rotated box as 8 values (x1,y1,...,x4,y4; 0-based) and an
+    ``occlusion.tag`` per-frame attribute (target less than half visible)."""
+    base = Path(root)
+    base.mkdir(parents=True, exist_ok=True)
+    for seq in seqs:
+        d = base / seq.name
+        _write_frames(seq.frames, d, "%08d.jpg")
+        _save_rows(d / "groundtruth.txt", seq.polygons)
+        np.savetxt(d / "occlusion.tag", (seq.visible < 0.5).astype(int), fmt="%d")
+    (base / "list.txt").write_text("\n".join(s.name for s in seqs) + "\n")
+    return base
+
+
 def write_video(seq: Sequence, path: str | Path, fps: float = 25.0) -> Path:
     """Write the frames as a video (``.mp4`` with mp4v, or ``.avi`` with MJPG)."""
     from ..video import VideoWriter

@@ -1,0 +1,219 @@
+"""Benchmark evaluation: every protocol family of got10k offline on generated data, numpy-2
+compatibility, oracle trackers scoring the protocol's maximum and minimum, and tools/evaluate.py
+as a user runs it."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from got10k.trackers import Tracker
+
+from tracker.benchmarks import open_benchmark
+from tracker.data.synthetic import SequenceSpec, generate_sequence, write_got10k, write_otb, write_vot
+from tracker.errors import InputError
+from tracker.reports import normalized_precision
+
+ROOT = Path(__file__).resolve().parents[1]
+# no rotation: the 8-value VOT polygons are then the axis-aligned boxes, so an oracle that
+# answers boxes can reach an overlap of exactly 1
+STILL = SequenceSpec(num_frames=14, width=96, height=72, object_size=(24, 18), distractors=0,
+                     occlusion=False, rotation_speed=0.0, scale_range=0.0, blur=False,
+                     max_speed=2.0)
+
+
+class Oracle(Tracker):
+    """Answers the ground truth of the frame it is shown (found by file name)."""
+
+    def __init__(self, truth: dict[str, np.ndarray]) -> None:
+        super().__init__("oracle", is_deterministic=True)
+        self.truth = truth
+
+    def init(self, image, box) -> None:
+        pass
+
+    def update(self, image):
+        return self.truth[str(Path(image.filename).resolve())]
+
+
+class Fixed(Tracker):
+    """Answers a 1x1 box in the corner, whatever it is shown."""
+
+    def __init__(self) -> None:
+        super().__init__("fixed", is_deterministic=True)
+
+    def init(self, image, box) -> None:
+        pass
+
+    def update(self, image):
+        return np.array([0.0, 0.0, 1.0, 1.0])
+
+
+def oracle_for(exp) -> Oracle:
+    truth = {}
+    for s in range(len(exp.dataset)):
+        files, anno = exp.dataset[s][:2]
+        if anno.shape[1] == 8:
+            xs, ys = anno[:, 0::2], anno[:, 1::2]
+            anno = np.stack([xs.min(1), ys.min(1), xs.max(1) - xs.min(1), ys.max(1) - ys.min(1)], 1)
+        for f, a in zip(files, anno):
+            truth[str(Path(f).resolve())] = a
+    return Oracle(truth)
+
+
+@pytest.fixture(scope="module")
+def sequences():
+    return [generate_sequence(STILL, seed=s, name=f"still{s}") for s in (1, 2)]
+
+
+def test_got10k_vot_module_works_on_numpy_2():
+    from got10k.experiments import vot
+
+    from tracker.got10k_compat import ExperimentVOTCompat
+
+    assert np.isnan(vot.np.NaN) and vot.np.zeros(2).shape == (2,)
+    exp = ExperimentVOTCompat.__new__(ExperimentVOTCompat)
+    exp.burnin = 10
+    ious = exp._calc_iou([[1], [2.0, 2.0, 4.0, 4.0], [0], [2]],
+                         np.array([[2.0, 2.0, 4.0, 4.0]] * 4), (20, 20))
+    assert ious.dtype == float and np.isnan(ious[0]) and ious[1] == pytest.approx(1.0)
+
+
+def test_otb_protocol_oracle_scores_the_maximum_and_a_fixed_box_nothing(tmp_path, sequences):
+    for seq in sequences:
+        write_otb(seq, tmp_path / "data")
+    exp = open_benchmark("folder", tmp_path / "data", tmp_path / "res", tmp_path / "rep")
+    exp.run(oracle_for(exp))
+    exp.run(Fixed())
+    perf = exp.report(["oracle", "fixed"])
+    # 21 thresholds, strict ">": IoU 1 passes 20 of them
+    assert perf["oracle"]["overall"]["success_score"] == pytest.approx(20 / 21)
+    assert perf["oracle"]["overall"]["precision_score"] == pytest.approx(1.0)
+    assert perf["fixed"]["overall"]["success_score"] < 0.1
+    assert (Path(exp.report_dir) / "oracle" / "success_plots.png").is_file()
+
+
+def test_nan_ground_truth_frames_are_left_out_of_the_scores(tmp_path, sequences):
+    d = write_otb(sequences[0], tmp_path / "data")
+    gt = np.loadtxt(d / "groundtruth_rect.txt", delimiter=",")
+    gt[5:8] = np.nan  # absent target, as UAV123 marks it
+    np.savetxt(d / "groundtruth_rect.txt", gt, delimiter=",", fmt="%.3f")
+    exp = open_benchmark("folder", tmp_path / "data", tmp_path / "res", tmp_path / "rep")
+    exp.run(oracle_for(exp))
+    perf = exp.report(["oracle"])
+    assert perf["oracle"]["overall"]["success_score"] == pytest.approx(20 / 21)
+
+
+def test_got10k_val_oracle_and_fixed(tmp_path, sequences):
+    write_got10k(sequences, tmp_path / "got")
+    exp = open_benchmark("got10k-val", tmp_path / "got", tmp_path / "res", tmp_path / "rep")
+    exp.run(oracle_for(exp))
+    exp.run(Fixed())
+    perf = exp.report(["oracle", "fixed"])
+    assert perf["oracle"]["overall"]["ao"] == pytest.approx(1.0)
+    assert perf["fixed"]["overall"]["ao"] < 0.05
+
+
+def test_got10k_test_writes_the_submission_archive(tmp_path, sequences):
+    write_got10k(sequences, tmp_path / "got", subset="test")
+    exp = open_benchmark("got10k-test", tmp_path / "got", tmp_path / "res", tmp_path / "rep")
+    exp.run(Fixed())
+    exp.report(["fixed"])
+    assert (Path(exp.result_dir) / "fixed.zip").is_file()
+
+
+def test_vot_oracle_reaches_eao_near_1_and_a_fixed_box_near_0(tmp_path, sequences):
+    from tracker.eao import expected_average_overlap, read_vot_baseline, vot_interval
+
+    write_vot(sequences, tmp_path / "vot")
+    exp = open_benchmark("vot2018", tmp_path / "vot", tmp_path / "res", tmp_path / "rep")
+    exp.run(oracle_for(exp))
+    exp.run(Fixed())
+    perf = exp.report(["oracle", "fixed"])
+    assert perf["oracle"]["accuracy"] == pytest.approx(1.0)
+    assert perf["oracle"]["robustness"] == 0
+    assert perf["fixed"]["robustness"] > 0
+    low, high = vot_interval(2018)
+    eao = {n: expected_average_overlap(read_vot_baseline(exp.result_dir, n, exp.dataset), low,
+                                       high) for n in ("oracle", "fixed")}
+    assert eao["oracle"] > 0.95, eao
+    assert eao["fixed"] < 0.05, eao
+
+
+def test_missing_sequences_and_wrong_layouts_are_named(tmp_path, sequences):
+    write_otb(sequences[0], tmp_path / "otb")
+    (tmp_path / "otb" / "still1").rename(tmp_path / "otb" / "Basketball")
+    with pytest.raises(InputError, match=r"otb2015: sequence folder '.*/\w+' not found \(\d+ sequences missing"):
+        open_benchmark("otb2015", tmp_path / "otb")
+    with pytest.raises(InputError, match="got10k-val: .* does not hold it.*val/list.txt"):
+        open_benchmark("got10k-val", tmp_path / "otb")
+    with pytest.raises(InputError, match="unknown benchmark 'otb2099'; known: folder"):
+        open_benchmark("otb2099", tmp_path)
+    with pytest.raises(InputError, match="root .* not found"):
+        open_benchmark("vot2018", tmp_path / "nowhere")
+    d = write_otb(sequences[1], tmp_path / "bad")
+    lines = (d / "groundtruth_rect.txt").read_text().splitlines()
+    (d / "groundtruth_rect.txt").write_text("\n".join(lines[:-2]) + "\n")
+    with pytest.raises(InputError, match=r"groundtruth_rect.txt: 12 ground-truth lines but 14 "):
+        open_benchmark("folder", tmp_path / "bad")
+    lines[3] = "1,2,x,4"
+    (d / "groundtruth_rect.txt").write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=r"groundtruth_rect.txt, line 4: non-numeric"):
+        open_benchmark("folder", tmp_path / "bad")
+
+
+def test_normalized_precision_is_1_for_exact_boxes_and_ignores_nan():
+    a = np.array([[10.0, 10, 20, 10], [np.nan] * 4, [30, 30, 10, 10]])
+    assert normalized_precision(a.copy(), a) == pytest.approx(1.0)
+    far = a + [100, 0, 0, 0]
+    assert normalized_precision(far, a) == pytest.approx(0.0)
+
+
+def run_evaluate(*args):
+    return subprocess.run([sys.executable, str(ROOT / "tools" / "evaluate.py"), *map(str, args)],
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_evaluate_tool_runs_ours_and_a_baseline_in_parallel_and_resumes(tmp_path, sequences):
+    for seq in sequences:
+        write_otb(seq, tmp_path / "data")
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text("name: tiny\nmodel:\n  backbone: alexnet\n  backbone_args: {width: 0.25}\n")
+    args = ["--benchmark", "folder", "--root", tmp_path / "data", "--tracker", cfg,
+            "--tracker", "opencv-kcf", "--results", tmp_path / "res", "--reports",
+            tmp_path / "rep", "--workers", "2"]
+    proc = run_evaluate(*args)
+    assert proc.returncode == 0, proc.stderr
+    summary = (tmp_path / "rep" / "data" / "summary.csv").read_text().splitlines()
+    assert summary[0].startswith("tracker,success_auc,precision_20px,norm_precision,sr_0.5")
+    assert [r.split(",")[0] for r in summary[1:]] == ["tiny", "opencv-kcf"]
+    per_seq = (tmp_path / "rep" / "data" / "per_sequence.csv").read_text().splitlines()
+    assert len(per_seq) == 1 + 2 * 2
+    perf = json.loads((tmp_path / "rep" / "data" / "tiny" / "performance.json").read_text())
+    assert set(perf) == {"tiny", "opencv-kcf"}
+    record = tmp_path / "res" / "data" / "tiny" / "still1.txt"
+    stamp = record.stat().st_mtime_ns
+    assert run_evaluate(*args).returncode == 0
+    assert record.stat().st_mtime_ns == stamp  # finished sequences are skipped
+    assert run_evaluate(*args, "--overwrite").returncode == 0
+    assert record.stat().st_mtime_ns != stamp
+
+
+def test_evaluate_tool_bad_input_is_one_line(tmp_path, sequences):
+    write_otb(sequences[0], tmp_path / "data")
+    for args, fragment in [
+        (["--benchmark", "otb2099", "--root", tmp_path, "--tracker", "opencv-kcf"],
+         "unknown benchmark"),
+        (["--benchmark", "folder", "--root", tmp_path / "data", "--tracker", "opencv-foo"],
+         "unknown tracker 'opencv-foo'"),
+        (["--benchmark", "vot2018", "--root", tmp_path / "data", "--tracker", "opencv-kcf"],
+         "does not hold it"),
+    ]:
+        proc = run_evaluate(*args, "--results", tmp_path / "r", "--reports", tmp_path / "p")
+        assert proc.returncode == 2, proc.stderr
+        assert "Traceback" not in proc.stderr
+        errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and fragment in errors[0], proc.stderr

@@ -1,0 +1,188 @@
+"""Evaluate trackers on a benchmark with the got10k toolkit, offline, and write one report.
+
+    python tools/evaluate.py --benchmark B --root PATH --tracker T [--tracker T2 ...]
+        [--results DIR] [--reports DIR] [--workers N] [--overwrite]
+
+B: folder (any directory of OTB-layout sequences), otb2013, otb2015, otb50, otb100, uav123,
+dtb70, tcolor128, nfs30, nfs240, lasot, got10k-val, got10k-test (writes the submission
+archive), vot2016, vot2017, vot2018. T: a config YAML or a checkpoint of ours, or a baseline
+(opencv-csrt, opencv-kcf, opencv-mil). Results go to DIR in got10k's layout; a rerun skips the
+sequences already done unless --overwrite. Reports: got10k's performance.json and plots, plus
+summary.md / summary.csv (all trackers) and per_sequence.csv in the benchmark's report folder.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import multiprocessing
+import shutil
+import sys
+from pathlib import Path
+
+log = logging.getLogger("eqtrack.evaluate")
+
+_WORKER: dict = {}
+
+
+class SequenceSubset:
+    """A view of a got10k dataset restricted to some sequence indices (for parallel runs)."""
+
+    def __init__(self, dataset, indices: list[int]) -> None:
+        self._dataset, self._indices = dataset, list(indices)
+        self.seq_names = [dataset.seq_names[i] for i in self._indices]
+
+    def __len__(self) -> int:
+        return len(self._indices)
+
+    def __getitem__(self, k):
+        return self._dataset[self._indices[k]]
+
+    def __iter__(self):
+        return (self[k] for k in range(len(self)))
+
+    def __getattr__(self, name):
+        return getattr(self._dataset, name)
+
+
+def make_tracker(spec: str, threads: int | None = None):
+    """A got10k tracker from a baseline name, a checkpoint (.pt) or a config (.yaml)."""
+    from tracker.baselines import BASELINES, build_baseline
+    from tracker.build import build_tracker
+    from tracker.errors import InputError
+
+    if spec in BASELINES:
+        return build_baseline(spec)
+    path = Path(spec)
+    if not path.is_file():
+        raise InputError(f"unknown tracker '{spec}': not a baseline "
+                         f"({', '.join(BASELINES)}) and no such config or checkpoint file")
+    if path.suffix == ".pt":
+        return build_tracker(checkpoint=path)
+    return build_tracker(config=path)
+
+
+def _init_worker(benchmark: str, root: str, results: str, reports: str) -> None:
+    import cv2
+    import torch
+
+    # one thread per process: N processes share the cores instead of fighting over them
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+    from tracker.benchmarks import open_benchmark
+
+    _WORKER["exp"] = open_benchmark(benchmark, root, results, reports)
+    _WORKER["trackers"] = {}
+
+
+def _run_one(task: tuple[str, int]) -> tuple[str, str]:
+    spec, index = task
+    exp = _WORKER["exp"]
+    trackers = _WORKER["trackers"]
+    if spec not in trackers:
+        trackers[spec] = make_tracker(spec)
+    full = exp.dataset
+    exp.dataset = SequenceSubset(full, [index])
+    try:
+        # got10k narrates on stdout; keep stdout for our table
+        with contextlib.redirect_stdout(sys.stderr):
+            exp.run(trackers[spec])
+    finally:
+        exp.dataset = full
+    return trackers[spec].name, full.seq_names[index]
+
+
+def run_all(benchmark: str, root: str, results: str, reports: str, specs: list[str],
+            workers: int) -> None:
+    """Run every tracker on every sequence, ``workers`` processes at a time (resumable)."""
+    from tracker.benchmarks import open_benchmark
+
+    n = len(open_benchmark(benchmark, root, results, reports).dataset.seq_names)
+    tasks = [(spec, i) for spec in specs for i in range(n)]
+    if workers <= 1:
+        _init_worker(benchmark, root, results, reports)
+        for t in tasks:
+            name, seq = _run_one(t)
+            log.info("%s: %s done", name, seq)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(workers, _init_worker, (benchmark, root, results, reports)) as pool:
+        for name, seq in pool.imap_unordered(_run_one, tasks):
+            log.info("%s: %s done", name, seq)
+
+
+def report(benchmark: str, exp, names: list[str]) -> list[Path]:
+    """got10k's report plus our summary tables; returns the files written."""
+    from tracker.benchmarks import get_benchmark
+    from tracker.reports import got10k_rows, otb_rows, write_tables
+
+    family = get_benchmark(benchmark).family
+    with contextlib.redirect_stdout(sys.stderr):
+        performance = exp.report(names)
+    out = Path(exp.report_dir)
+    title = f"{benchmark}: {', '.join(names)}"
+    if family == "otb":
+        summary, per_seq = otb_rows(exp, names, performance)
+    elif family == "got10k":
+        if performance is None:  # the test split: got10k wrote submission archives
+            return [Path(exp.result_dir) / f"{n}.zip" for n in names]
+        summary, per_seq = got10k_rows(names, performance)
+    else:
+        from tracker.eao import expected_average_overlap, read_vot_baseline, vot_interval
+
+        low, high = vot_interval(int(benchmark[3:]))
+        summary, per_seq = [], []
+        for name in names:
+            p = performance[name]
+            runs = read_vot_baseline(exp.result_dir, name, exp.dataset)
+            summary.append({"tracker": name, "accuracy": p["accuracy"],
+                            "robustness": p["robustness"],
+                            "eao": expected_average_overlap(runs, low, high),
+                            "fps": p["speed_fps"]})
+    files = write_tables(summary, out, "summary", title)
+    if per_seq:
+        files += write_tables(per_seq, out, "per_sequence", title)[1:]
+    print(files[0].read_text())
+    return files
+
+
+def main_impl(argv=None) -> int:
+    from tracker.benchmarks import benchmark_names, open_benchmark
+    from tracker.cli import setup_logging
+    from tracker.errors import InputError
+
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--benchmark", required=True, help=", ".join(benchmark_names()))
+    p.add_argument("--root", required=True, help="the benchmark's local folder")
+    p.add_argument("--tracker", action="append", required=True,
+                   help="config, checkpoint or baseline name (repeatable)")
+    p.add_argument("--results", default="results", help="results folder (default: results)")
+    p.add_argument("--reports", default="reports", help="reports folder (default: reports)")
+    p.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
+    p.add_argument("--overwrite", action="store_true", help="redo finished sequences")
+    args = p.parse_args(argv)
+    setup_logging()
+    if args.workers < 1:
+        raise InputError(f"--workers must be at least 1, got {args.workers}")
+    exp = open_benchmark(args.benchmark, args.root, args.results, args.reports)
+    names = [make_tracker(spec).name for spec in args.tracker]
+    if len(set(names)) != len(names):
+        raise InputError(f"two trackers share a name ({', '.join(names)}): results would mix; "
+                         f"give configs distinct 'name' values")
+    if args.overwrite:
+        for name in names:
+            shutil.rmtree(Path(exp.result_dir) / name, ignore_errors=True)
+    run_all(args.benchmark, args.root, args.results, args.reports, args.tracker, args.workers)
+    files = report(args.benchmark, exp, names)
+    print("reports: " + ", ".join(str(f) for f in files))
+    return 0
+
+
+def main(argv=None) -> int:
+    from tracker.cli import entry
+
+    return entry(main_impl)(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

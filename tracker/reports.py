@@ -1,0 +1,97 @@
+"""One table of every tracker run on a benchmark (markdown and CSV), per-sequence breakdowns,
+and the metrics got10k does not compute: normalized precision (LaSOT's definition) and VOT's
+EAO (:mod:`tracker.eao`)."""
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import numpy as np
+
+COLUMNS = ["tracker", "success_auc", "precision_20px", "norm_precision", "sr_0.5", "ao",
+           "sr_0.75", "accuracy", "robustness", "eao", "fps"]
+
+
+def normalized_precision(boxes: np.ndarray, anno: np.ndarray) -> float:
+    """LaSOT's normalized precision: the area under the curve of the fraction of frames whose
+    centre error, divided by the ground-truth width and height, is within thresholds
+    0..0.5 (51 steps). Boxes ``[N, 4]`` xywh; NaN ground-truth frames are left out."""
+    valid = ~np.any(np.isnan(anno), axis=1)
+    b, a = boxes[valid], anno[valid]
+    if len(a) == 0:
+        return float("nan")
+    d = ((b[:, :2] + b[:, 2:] / 2) - (a[:, :2] + a[:, 2:] / 2)) / np.maximum(a[:, 2:], 1e-9)
+    dist = np.linalg.norm(d, axis=1)
+    thresholds = np.linspace(0, 0.5, 51)
+    return float(np.mean(dist[:, None] <= thresholds[None, :]))
+
+
+def _fmt(v) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "-"
+    if isinstance(v, str):
+        return v
+    return f"{v:.1f}" if abs(v) >= 10 else f"{v:.3f}"
+
+
+def write_tables(rows: list[dict], out_dir: str | Path, stem: str, title: str) -> list[Path]:
+    """Write ``rows`` (dicts keyed by :data:`COLUMNS`-like names; missing = undefined) as
+    ``stem.md`` and ``stem.csv`` in ``out_dir``; columns nobody filled are dropped."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    keys = [k for k in rows[0]] if rows else []
+    for r in rows[1:]:
+        keys += [k for k in r if k not in keys]
+    order = [c for c in COLUMNS if c in keys] + [k for k in keys if k not in COLUMNS]
+    cols = [c for c in order if any(r.get(c) is not None for r in rows)]
+    md, csv_path = out / f"{stem}.md", out / f"{stem}.csv"
+    with open(csv_path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(cols)
+        for r in rows:
+            w.writerow(["" if r.get(c) is None else r.get(c) for c in cols])
+    lines = [f"# {title}", "", "| " + " | ".join(cols) + " |",
+             "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(_fmt(r.get(c)) for c in cols) + " |" for r in rows]
+    md.write_text("\n".join(lines) + "\n")
+    return [md, csv_path]
+
+
+def otb_rows(exp, names: list[str], performance: dict) -> tuple[list[dict], list[dict]]:
+    """Summary and per-sequence rows of an OTB-protocol experiment from got10k's report."""
+    summary, per_seq = [], []
+    for name in names:
+        perf = performance[name]
+        nps = []
+        for s, seq in enumerate(exp.dataset.seq_names):
+            anno = exp.dataset[s][1]
+            boxes = np.loadtxt(os.path.join(exp.result_dir, name, f"{seq}.txt"), delimiter=",",
+                               ndmin=2)
+            boxes[0] = anno[0]
+            nps.append(normalized_precision(boxes, anno))
+            sw = perf["seq_wise"][seq]
+            per_seq.append({"tracker": name, "sequence": seq, "success_auc": sw["success_score"],
+                            "precision_20px": sw["precision_score"], "norm_precision": nps[-1],
+                            "sr_0.5": sw["success_rate"], "fps": sw["speed_fps"]})
+        o = perf["overall"]
+        summary.append({"tracker": name, "success_auc": o["success_score"],
+                        "precision_20px": o["precision_score"],
+                        "norm_precision": float(np.nanmean(nps)), "sr_0.5": o["success_rate"],
+                        "fps": o["speed_fps"]})
+    return summary, per_seq
+
+
+def got10k_rows(names: list[str], performance: dict) -> tuple[list[dict], list[dict]]:
+    """Summary and per-sequence rows of GOT-10k val from got10k's report."""
+    summary, per_seq = [], []
+    for name in names:
+        o = performance[name]["overall"]
+        curve = np.asarray(o["succ_curve"])
+        summary.append({"tracker": name, "ao": o["ao"], "sr_0.5": o["sr"],
+                        "sr_0.75": float(curve[75]) if len(curve) > 75 else None,
+                        "fps": o["speed_fps"]})
+        for seq, sw in performance[name]["seq_wise"].items():
+            per_seq.append({"tracker": name, "sequence": seq, "ao": sw["ao"], "sr_0.5": sw["sr"],
+                            "fps": sw["speed_fps"]})
+    return summary, per_seq
