@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from got10k.datasets import DTB70, GOT10k, LaSOT, NfS, OTB, TColor128, UAV123, VOT
+from got10k.datasets import LaSOT, OTB, TColor128
 from got10k.experiments import (ExperimentDTB70, ExperimentGOT10k, ExperimentNfS, ExperimentOTB,
                                 ExperimentTColor128, ExperimentUAV123)
 from got10k.utils.metrics import center_error, rect_iou
