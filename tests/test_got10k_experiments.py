@@ -44,7 +44,7 @@ def test_folder_dataset_reports_bad_ground_truth(tmp_path, small_sequences):
     gt = d / "groundtruth_rect.txt"
     lines = gt.read_text().splitlines()
     gt.write_text("\n".join(lines[:-1]) + "\n")
-    with pytest.raises(InputError, match="12 frames but 11"):
+    with pytest.raises(InputError, match="groundtruth_rect.txt: 11 ground-truth lines but 12 frames"):
         FolderDataset(tmp_path)[0]
     lines[3] = "1,2,x,4"
     gt.write_text("\n".join(lines) + "\n")
