@@ -112,6 +112,9 @@ def test_got10k_val_oracle_and_fixed(tmp_path, sequences):
     perf = exp.report(["oracle", "fixed"])
     assert perf["oracle"]["overall"]["ao"] == pytest.approx(1.0)
     assert perf["fixed"]["overall"]["ao"] < 0.05
+    (tmp_path / "got" / "val" / "still2" / "cover.label").unlink()
+    with pytest.raises(InputError, match="still2/cover.label' not found"):
+        open_benchmark("got10k-val", tmp_path / "got")
 
 
 def test_got10k_test_writes_the_submission_archive(tmp_path, sequences):
@@ -129,6 +132,9 @@ def test_vot_oracle_reaches_eao_near_1_and_a_fixed_box_near_0(tmp_path):
     long_seqs = [generate_sequence(dataclasses.replace(STILL, num_frames=110), seed=s,
                                    name=f"long{s}") for s in (1, 2)]
     write_vot(long_seqs, tmp_path / "vot")
+    for seq in long_seqs:  # a per-frame attribute on the first half of every sequence
+        np.savetxt(tmp_path / "vot" / seq.name / "camera_motion.tag",
+                   (np.arange(110) < 55).astype(int), fmt="%d")
     exp = open_benchmark("vot2018", tmp_path / "vot", tmp_path / "res", tmp_path / "rep")
     exp.run(oracle_for(exp))
     exp.run(Fixed())
@@ -141,6 +147,19 @@ def test_vot_oracle_reaches_eao_near_1_and_a_fixed_box_near_0(tmp_path):
                                        high) for n in ("oracle", "fixed")}
     assert eao["oracle"] > 0.95, eao
     assert eao["fixed"] < 0.05, eao
+    # the tool's tables: EAO per tracker, per-sequence and per-attribute (VOT's frame tags)
+    from evaluate import report
+
+    report("vot2018", exp, ["oracle", "fixed"])
+    out = Path(exp.report_dir)
+    rows = [r.split(",") for r in (out / "summary.csv").read_text().splitlines()]
+    assert rows[0] == ["tracker", "accuracy", "robustness", "eao", "fps"]
+    assert float(rows[1][3]) == pytest.approx(eao["oracle"])
+    tags = (out / "per_attribute.csv").read_text().splitlines()
+    assert tags[0].startswith("tracker,attribute,frames,accuracy")
+    row = next(r.split(",") for r in tags[1:] if r.startswith("oracle,camera_motion,"))
+    assert float(row[2]) == 110 and float(row[3]) == pytest.approx(1.0)
+    assert len((out / "per_sequence.csv").read_text().splitlines()) == 1 + 2 * 2
 
 
 def test_missing_sequences_and_wrong_layouts_are_named(tmp_path, sequences):

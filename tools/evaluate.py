@@ -114,13 +114,14 @@ def run_all(benchmark: str, root: str, results: str, reports: str, specs: list[s
 def report(benchmark: str, exp, names: list[str]) -> list[Path]:
     """got10k's report plus our summary tables; returns the files written."""
     from tracker.benchmarks import get_benchmark
-    from tracker.reports import got10k_rows, otb_rows, write_tables
+    from tracker.reports import got10k_rows, otb_rows, vot_rows, write_tables
 
     family = get_benchmark(benchmark).family
     with contextlib.redirect_stdout(sys.stderr):
         performance = exp.report(names)
     out = Path(exp.report_dir)
     title = f"{benchmark}: {', '.join(names)}"
+    per_tag: list[dict] = []
     if family == "otb":
         summary, per_seq = otb_rows(exp, names, performance)
     elif family == "got10k":
@@ -128,20 +129,12 @@ def report(benchmark: str, exp, names: list[str]) -> list[Path]:
             return [Path(exp.result_dir) / f"{n}.zip" for n in names]
         summary, per_seq = got10k_rows(names, performance)
     else:
-        from tracker.eao import expected_average_overlap, read_vot_baseline, vot_interval
-
-        low, high = vot_interval(int(benchmark[3:]))
-        summary, per_seq = [], []
-        for name in names:
-            p = performance[name]
-            runs = read_vot_baseline(exp.result_dir, name, exp.dataset)
-            summary.append({"tracker": name, "accuracy": p["accuracy"],
-                            "robustness": p["robustness"],
-                            "eao": expected_average_overlap(runs, low, high),
-                            "fps": p["speed_fps"]})
+        summary, per_seq, per_tag = vot_rows(exp, names, performance, int(benchmark[3:]))
     files = write_tables(summary, out, "summary", title)
     if per_seq:
         files += write_tables(per_seq, out, "per_sequence", title)[1:]
+    if per_tag:
+        files += write_tables(per_tag, out, "per_attribute", title)[1:]
     print(files[0].read_text())
     return files
 

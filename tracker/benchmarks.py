@@ -178,6 +178,12 @@ def _check_sequences(name: str, dataset) -> None:
         if anno.ndim != 2 or anno.shape[1] not in (4, 8):
             raise InputError(f"benchmark {name}: sequence '{seq}': ground truth must have 4 or 8 "
                              f"values per line")
+        if name == "got10k-val":  # read only at report time: check before hours of tracking
+            for extra in ("meta_info.ini", "cover.label", "absence.label", "cut_by_image.label"):
+                path = os.path.join(dataset.seq_dirs[i], extra)
+                if not os.path.isfile(path):
+                    raise InputError(f"benchmark {name}: '{path}' not found (GOT-10k val needs "
+                                     f"it for scoring)")
         if len(anno) != len(files) and not (len(anno) == 1 and name == "got10k-test"):
             raise InputError(f"benchmark {name}: sequence '{seq}': {len(files)} frames but "
                              f"{len(anno)} ground-truth lines")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-COLUMNS = ["tracker", "success_auc", "precision_20px", "norm_precision", "sr_0.5", "ao",
+COLUMNS = ["tracker", "sequence", "attribute", "frames", "success_auc", "precision_20px", "norm_precision", "sr_0.5", "ao",
            "sr_0.75", "accuracy", "robustness", "eao", "fps"]
 
 
@@ -95,3 +95,49 @@ def got10k_rows(names: list[str], performance: dict) -> tuple[list[dict], list[d
             per_seq.append({"tracker": name, "sequence": seq, "ao": sw["ao"], "sr_0.5": sw["sr"],
                             "fps": sw["speed_fps"]})
     return summary, per_seq
+
+
+def vot_rows(exp, names: list[str], performance: dict, version: int
+             ) -> tuple[list[dict], list[dict], list[dict]]:
+    """Summary (accuracy, robustness from got10k; EAO from :mod:`tracker.eao`), per-sequence
+    and per-attribute (VOT's per-frame tags) rows of a VOT baseline experiment."""
+    from .eao import expected_average_overlap, read_vot_baseline, vot_interval
+
+    low, high = vot_interval(version)
+    summary, per_seq, per_tag = [], [], []
+    metas = {seq: exp.dataset[s][2] for s, seq in enumerate(exp.dataset.seq_names)}
+    for name in names:
+        p = performance[name]
+        runs = read_vot_baseline(exp.result_dir, name, exp.dataset)
+        summary.append({"tracker": name, "accuracy": p["accuracy"],
+                        "robustness": p["robustness"],
+                        "eao": expected_average_overlap(runs, low, high),
+                        "fps": p["speed_fps"]})
+        tags: dict[str, list] = {}
+        for seq in exp.dataset.seq_names:
+            seq_runs = [r for r in runs if r.sequence == seq]
+            accs, fails = [], []
+            for r in seq_runs:
+                tracked = np.isfinite(r.overlaps)
+                tracked[r.inits] = False
+                tracked[r.failures] = False
+                accs.append(r.overlaps[tracked])
+                fails.append(len(r.failures))
+                for tag, mask in metas[seq].items():
+                    if "practical" in tag:
+                        continue
+                    m = np.asarray(mask, bool)[:len(r.overlaps)]
+                    t = tags.setdefault(tag, [[], 0, 0])
+                    t[0].append(r.overlaps[tracked & m])
+                    t[1] += sum(1 for f in r.failures if m[f]) / len(seq_runs)
+                    t[2] += int(m.sum()) / len(seq_runs)
+            acc = np.concatenate(accs) if accs else np.zeros(0)
+            per_seq.append({"tracker": name, "sequence": seq,
+                            "accuracy": float(acc.mean()) if acc.size else None,
+                            "failures": float(np.mean(fails)) if fails else None})
+        for tag, (ov, f, frames) in sorted(tags.items()):
+            ov = np.concatenate(ov) if ov else np.zeros(0)
+            per_tag.append({"tracker": name, "attribute": tag, "frames": frames,
+                            "accuracy": float(ov.mean()) if ov.size else None,
+                            "failures": f})
+    return summary, per_seq, per_tag
