@@ -70,6 +70,11 @@ class Backbone(nn.Module):
         return their features with a group axis of size 1."""
         return self(x).unsqueeze(2)
 
+    def pool_group(self, g: torch.Tensor) -> torch.Tensor:
+        """The output :meth:`forward` gives, from :meth:`group_features`' ``[B, C, G, h, w]``:
+        ``[B, C, h, w]`` (lets a tracker compute group features once and use both)."""
+        return g.amax(dim=2)
+
     def regularization_loss(self, x: torch.Tensor) -> torch.Tensor | None:
         """Extra training loss of the backbone on RGB 0..255 images (already weighted), or None.
         The IEN backbone returns its implicit-equivariance loss here."""

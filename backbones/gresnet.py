@@ -139,6 +139,9 @@ class GroupCIResNet22(Backbone):
     def group_features(self, x: torch.Tensor) -> torch.Tensor:
         return self._resolve(self._flat(self.normalize(x)))
 
+    def pool_group(self, g: torch.Tensor) -> torch.Tensor:
+        return g.amax(dim=2) if self.pool_mode == "max" else g.mean(dim=2)
+
     def stages(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         s0 = self.stem(x)
         s1 = self.layer1(s0)

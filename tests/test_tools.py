@@ -51,6 +51,20 @@ def test_track_writes_a_playable_video_and_one_box_per_frame(tmp_path, video, sm
     assert len(frames) == 12 and frames[0].shape == (180, 240, 3)
 
 
+def test_track_with_rotation_writes_and_draws_the_rotated_box(tmp_path, video, small_sequences):
+    out, rotated = tmp_path / "out.avi", tmp_path / "rotated.txt"
+    proc = run_tool("track.py", video, "--box", box_arg(small_sequences[0]), "--output", out,
+                    "--rotation", "--rotated", rotated, *FAST)
+    assert proc.returncode == 0, proc.stderr
+    rows = np.loadtxt(rotated, delimiter=",")
+    assert rows.shape == (12, 5) and rows[0, 4] == 0.0
+    assert np.all(np.abs(rows[:, 4]) <= 180.0)
+    assert len([f for _, f in FrameSource(out)]) == 12
+    proc = run_tool("track.py", video, "--box", box_arg(small_sequences[0]), "--rotated", rotated,
+                    *FAST)
+    assert_one_line_error(proc, "estimates the orientation")
+
+
 def test_track_skips_a_corrupt_frame_in_a_folder_and_keeps_the_box(tmp_path, small_sequences):
     d = write_otb(small_sequences[0], tmp_path)
     (d / "img" / "0005.jpg").write_bytes(b"\xff\xd8 broken jpeg")

@@ -1,9 +1,12 @@
 """Track one target through a video, a folder of frames or a glob of images.
 
     python tools/track.py INPUT --box x,y,w,h [--config C | --checkpoint P]
-                          [--output out.mp4] [--boxes out.txt] [--show]
+                          [--output out.mp4] [--boxes out.txt] [--rotation] [--rotated r.txt]
+                          [--show]
 
-The box is in pixels of the first frame (0-based, x,y = top-left corner).
+The box is in pixels of the first frame (0-based, x,y = top-left corner). With --rotation the
+tracker also estimates the target's in-plane angle: the rotated box is drawn and --rotated writes
+one cx,cy,w,h,angle line per frame (degrees counter-clockwise, relative to the first frame).
 """
 from __future__ import annotations
 
@@ -28,6 +31,9 @@ def main(argv=None) -> int:
     add_model_arguments(p)
     p.add_argument("--output", help="annotated video to write (.mp4 or .avi)")
     p.add_argument("--boxes", help="text file to write, one x,y,w,h line per frame")
+    p.add_argument("--rotation", action="store_true",
+                   help="estimate the in-plane angle (= --set tracking.estimate_rotation=true)")
+    p.add_argument("--rotated", help="text file to write, one cx,cy,w,h,angle line per frame")
     p.add_argument("--show", action="store_true", help="show a live window when a display exists")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
@@ -37,12 +43,15 @@ def main(argv=None) -> int:
     except ValueError as e:
         raise InputError(f"--box: {e}") from None
     source = FrameSource(args.input)
+    if args.rotation:
+        args.overrides = args.overrides + ["tracking.estimate_rotation=true"]
     tracker = tracker_from_args(args)
     result = track_source(tracker, source, box, output=args.output, boxes_path=args.boxes,
-                          show=args.show, progress=not args.quiet)
+                          show=args.show, progress=not args.quiet, rotated_path=args.rotated)
     log.info("tracked %d frames at %.1f FPS (%s)%s", len(result.boxes), result.fps, tracker.name,
              f"; {len(result.skipped)} undecodable frames kept the last box" if result.skipped else "")
-    for what, path in (("video", args.output), ("boxes", args.boxes)):
+    for what, path in (("video", args.output), ("boxes", args.boxes),
+                       ("rotated boxes", args.rotated)):
         if path:
             log.info("wrote %s: %s", what, path)
     return 0

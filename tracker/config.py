@@ -47,6 +47,10 @@ class TrackingConfig:
     # refuse crop sizes at which a group backbone cannot be exactly equivariant (5 mod 8 for
     # the ResNet-22 family: 125 / 253)
     exact_equivariance: bool = False
+    # in-plane orientation from group-resolved features (tracker.orientation)
+    estimate_rotation: bool = False
+    rotation_step: float = 15.0        # degrees between template-bank angles (divides 90)
+    rotation_max_change: float = 30.0  # degrees the estimate may change per frame
 
 
 @dataclass(frozen=True)

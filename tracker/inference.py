@@ -8,9 +8,11 @@ import numpy as np
 import torch
 from got10k.trackers import Tracker
 
-from .boxes import check_box_in_image, cxcywh_to_xywh, xywh_to_cxcywh
+from .boxes import check_box_in_image, cxcywh_to_xywh, rotated_to_polygon, xywh_to_cxcywh
 from .config import TrackingConfig
+from .errors import ConfigError
 from .crops import as_rgb_array, crop_square, mean_color, to_tensor
+from .orientation import OrientationEstimator
 from .siamese import SiameseNet
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,15 @@ class SiamFCTracker(Tracker):
         self.scale_factors = cfg.scale_step ** np.linspace(-(n // 2), n // 2, n)
         self.response_size = None  # known after the first search
         self.window = None
+        self.orientation = None
+        if cfg.estimate_rotation:
+            try:
+                self.orientation = OrientationEstimator(self.net.backbone, cfg.rotation_step,
+                                                        cfg.rotation_max_change)
+            except ValueError as e:
+                raise ConfigError(f"tracking.rotation_step: {e}") from None
+        self.angle = 0.0  # degrees CCW relative to the first frame (0 unless estimated)
+        self.object_sz = None  # target size along its own axes, [w, h]
 
     @torch.inference_mode()
     def init(self, image, box) -> None:
@@ -54,6 +65,12 @@ class SiamFCTracker(Tracker):
         self.avg_color = mean_color(img)
         z = crop_square(img, self.center, self.z_sz, self.cfg.exemplar_size, self.avg_color)
         self.kernel = self.net.template(to_tensor([z]).to(self.device))
+        self.angle, self.object_sz = 0.0, self.target_sz.copy()
+        if self.orientation is not None:
+            s = self.cfg.exemplar_size
+            big = s + 2 * int(np.ceil(s * (np.sqrt(2) - 1) / 2))  # room for any rotation
+            zb = crop_square(img, self.center, self.z_sz * big / s, big, self.avg_color)
+            self.orientation.set_template(to_tensor([zb]).to(self.device), s)
 
     def _z_limits(self) -> tuple[float, float]:
         # z_sz scales with the target; bounds keep w, h in [min_size, 10 x image side]
@@ -68,7 +85,13 @@ class SiamFCTracker(Tracker):
         cfg = self.cfg
         crops = [crop_square(img, self.center, self.x_sz * f, cfg.instance_size, self.avg_color)
                  for f in self.scale_factors]
-        responses = self.net.track(self.kernel, to_tensor(crops).to(self.device))
+        x = to_tensor(crops).to(self.device)
+        if self.orientation is not None:
+            # group features once: pooled for the response, resolved for the orientation
+            groups = self.net.backbone.group_features(x)
+            responses = self.net.head(self.kernel, self.net.backbone.pool_group(groups))
+        else:
+            responses = self.net.track(self.kernel, x)
         responses = responses[:, 0].float().cpu().numpy()
         self._prepare_window(responses.shape[-1])
 
@@ -92,12 +115,32 @@ class SiamFCTracker(Tracker):
         disp = disp * self.x_sz * self.scale_factors[scale_id] / cfg.instance_size
         self.center = np.clip(self.center + disp, 0.0, self.image_size)
 
+        if self.orientation is not None:
+            # the response cell under the upsampled peak
+            n = self.response_size
+            cell = np.clip(np.round((loc + 0.5) / cfg.response_up - 0.5), 0, n - 1).astype(int)
+            self.angle = self.orientation.update(
+                self.orientation.scores(groups[scale_id:scale_id + 1]), tuple(cell))
+
         scale = (1 - cfg.scale_lr) + cfg.scale_lr * self.scale_factors[scale_id]
         new_z = float(np.clip(self.z_sz * scale, self.min_z_sz, self.max_z_sz))
         scale = new_z / self.z_sz
         self.z_sz, self.x_sz = new_z, self.x_sz * scale
         self.target_sz = self.target_sz * scale
+        self.object_sz = self.object_sz * scale
         return cxcywh_to_xywh(np.concatenate([self.center, self.target_sz]))
+
+    @property
+    def rotated_box(self) -> np.ndarray:
+        """``[cx, cy, w, h, angle]``: the target's centre, its size along its own axes (the
+        first frame's box, rescaled) and its in-plane angle (degrees CCW, 0 unless
+        ``tracking.estimate_rotation``)."""
+        return np.concatenate([self.center, self.object_sz, [self.angle]])
+
+    @property
+    def polygon(self) -> np.ndarray:
+        """The rotated box as 8 values ``x1, y1, ..., x4, y4`` (VOT style)."""
+        return rotated_to_polygon(self.rotated_box)
 
     def _prepare_window(self, response_size: int) -> None:
         if self.response_size == response_size:

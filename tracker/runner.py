@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from .boxes import check_box_in_image
 from .errors import InputError
-from .video import FrameSource, VideoWriter, draw_box
+from .video import FrameSource, VideoWriter, draw_box, draw_polygon
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ class TrackResult:
     boxes: np.ndarray
     fps: float
     skipped: list
+    rotated: np.ndarray | None = None  # [N, 5] cx,cy,w,h,angle when the tracker estimates it
 
 
 def _open_window() -> bool:
@@ -44,16 +45,25 @@ def _open_window() -> bool:
 
 def track_source(tracker, source: FrameSource, box, output: Optional[str | Path] = None,
                  boxes_path: Optional[str | Path] = None, show: bool = False,
-                 progress: bool = True) -> TrackResult:
+                 progress: bool = True, rotated_path: Optional[str | Path] = None
+                 ) -> TrackResult:
     """Track from ``box`` (xywh in the first frame) through ``source``.
 
     Boxes are appended to ``boxes_path`` (``x,y,w,h`` per line) and frames to ``output`` while
-    tracking, so an interrupted run keeps everything done so far. Raises :class:`InputError` when
-    the first frame is unreadable or ``box`` does not fit it.
+    tracking, so an interrupted run keeps everything done so far. A tracker that estimates the
+    target's orientation (``tracker.orientation`` set, e.g. ``tracking.estimate_rotation``) also
+    has its rotated box drawn and written to ``rotated_path`` (``cx,cy,w,h,angle`` per line,
+    degrees counter-clockwise). Raises :class:`InputError` when the first frame is unreadable or
+    ``box`` does not fit it.
     """
-    boxes, skipped, times = [], [], []
+    boxes, skipped, times, rotated = [], [], [], []
     writer = None
+    orient = getattr(tracker, "orientation", None) is not None
+    if rotated_path and not orient:
+        raise InputError("a rotated-box output needs a tracker that estimates the orientation "
+                         "(--set tracking.estimate_rotation=true)")
     box_file = open(boxes_path, "w") if boxes_path else None
+    rot_file = open(rotated_path, "w") if rotated_path else None
     window = _open_window() if show else False
     current = np.asarray(box, dtype=np.float64)
     try:
@@ -80,16 +90,24 @@ def track_source(tracker, source: FrameSource, box, output: Optional[str | Path]
             if box_file:
                 box_file.write(",".join(f"{v:.2f}" for v in current) + "\n")
                 box_file.flush()
+            if orient:
+                rotated.append(tracker.rotated_box)
+                if rot_file:
+                    rot_file.write(",".join(f"{v:.2f}" for v in rotated[-1]) + "\n")
+                    rot_file.flush()
             if frame is not None and (writer or window):
                 canvas = draw_box(frame.copy(), current, (0, 255, 0), 2, f"#{index}")
+                if orient:
+                    draw_polygon(canvas, tracker.polygon)
                 if writer:
                     writer.write(canvas)
                 if window:
                     cv2.imshow("eqtrack", cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
                     cv2.waitKey(1)
     finally:
-        if box_file:
-            box_file.close()
+        for f in (box_file, rot_file):
+            if f:
+                f.close()
         if writer:
             writer.close()
         if window:
@@ -97,4 +115,4 @@ def track_source(tracker, source: FrameSource, box, output: Optional[str | Path]
     if not boxes:
         raise InputError(f"'{source.spec}' yielded no frames")
     fps = len(times) / sum(times) if times and sum(times) > 0 else float("nan")
-    return TrackResult(np.array(boxes), fps, skipped)
+    return TrackResult(np.array(boxes), fps, skipped, np.array(rotated) if orient else None)

@@ -144,3 +144,12 @@ def draw_box(frame: np.ndarray, box, color=(0, 255, 0), thickness: int = 2,
         cv2.putText(frame, label, (p1[0], max(12, p1[1] - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
                     color, 1, cv2.LINE_AA)
     return frame
+
+
+def draw_polygon(frame: np.ndarray, polygon, color=(255, 160, 0), thickness: int = 2
+                 ) -> np.ndarray:
+    """Draw a closed polygon (8 values ``x1, y1, ..., x4, y4``, continuous pixel coordinates) on
+    an RGB frame in place; returns the frame."""
+    pts = np.round(np.asarray(polygon, dtype=np.float64).reshape(-1, 2) - 0.5).astype(np.int32)
+    cv2.polylines(frame, [pts], True, color, thickness, cv2.LINE_AA)
+    return frame
