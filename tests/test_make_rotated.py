@@ -324,3 +324,24 @@ def test_unknown_mode_is_refused_by_argparse(tmp_path, otb, capsys):
         main(["--src", str(otb), "--dst", str(tmp_path / "out"), "--mode", "spin"])
     assert e.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_rotated_box_ground_truth_is_carried_over_exactly(tmp_path):
+    from tracker.boxes import rotated_to_polygon
+    from tracker.data.rotate import rotation_matrix, transform_points
+
+    seq = generate_sequence(SequenceSpec(num_frames=5, width=160, height=120,
+                                         object_size=(30, 20)), seed=4, name="turn")
+    src = write_otb(seq, tmp_path / "src")
+    make_rotated(tmp_path / "src", tmp_path / "dst", mode="constant", max_deg=90, seed=1)
+    d = tmp_path / "dst" / "turn"
+    rot = np.loadtxt(d / "groundtruth_rotated.txt", delimiter=",")
+    angles = np.loadtxt(d / "angles.txt")
+    assert np.allclose(rot[:, 4], seq.rotated[:, 4] + angles)
+    # the object's own polygon (1-based, as written) through the frame's map = the carried box
+    src_poly = np.loadtxt(src / "groundtruth_poly.txt", delimiter=",")
+    for r, p, a in zip(rot, src_poly, angles):
+        m, _, _ = rotation_matrix(160, 120, a)
+        want = transform_points(p.reshape(4, 2) - 1.0, m) + 1.0
+        got = rotated_to_polygon(r).reshape(4, 2)
+        assert np.allclose(got, want, atol=1e-3), (got, want)

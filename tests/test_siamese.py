@@ -54,3 +54,18 @@ def test_crop_square_centres_and_scales():
     # outside the image: the border colour
     crop = crop_square(img, (-500.0, -500.0), 40.0, 16, border_value=(7, 8, 9))
     assert (crop == [7, 8, 9]).all()
+
+
+def test_turned_crop_shows_rotated_content_upright():
+    from tracker.crops import crop_to_image
+
+    img = np.zeros((101, 101, 3), np.uint8)
+    center = np.array([50.5, 50.5])
+    # a dot 20 px to the right of the centre, after turning the scene 30 degrees CCW
+    dot = center + crop_to_image([20.0, 0.0], 30.0)
+    img[int(dot[1]), int(dot[0])] = 255
+    crop = crop_square(img, center, 61.0, 61, angle=30.0)
+    y, x = np.unravel_index(int(crop[:, :, 0].argmax()), crop.shape[:2])
+    assert abs(x - (30 + 20)) <= 1 and abs(y - 30) <= 1
+    assert np.array_equal(crop_square(img, center, 61.0, 61), crop_square(img, center, 61.0, 61,
+                                                                          angle=0.0))

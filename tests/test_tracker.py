@@ -72,3 +72,27 @@ def test_exact_equivariance_refuses_sizes_that_break_it():
     # without the demand, any size runs (approximately equivariant)
     build_tracker(cfg, overrides=["tracking.exemplar_size=127",
                                   "tracking.exact_equivariance=false"])
+
+
+@pytest.mark.parametrize("config", ["siamrpn_resnet22", "siamrpn_p4_resnet22"])
+def test_siamrpn_trackers_build_from_their_configs_and_track(easy_sequence, config):
+    t = build_tracker(f"configs/{config}.yaml", overrides=["model.backbone_args.width=0.25"])
+    seq = easy_sequence
+    t.init(seq.frames[0], seq.boxes[0])
+    h, w = seq.frames[0].shape[:2]
+    for f in seq.frames[1:6]:
+        x, y, bw, bh = t.update(f)
+        assert 0 <= x + bw / 2 <= w and 0 <= y + bh / 2 <= h and bw > 0 and bh > 0
+
+
+def test_tracker_and_head_must_match_and_head_channels_fit_the_backbone():
+    from backbones import build_backbone
+    from tracker.heads import build_head
+    from tracker.siamese import SiameseNet
+
+    with pytest.raises(ConfigError, match="tracker 'siamfc' needs model.head 'xcorr', not 'rpn'"):
+        build_tracker("configs/siamrpn_resnet22.yaml", overrides=["tracking.tracker=siamfc"])
+    bb = build_backbone("alexnet", width=0.25)
+    with pytest.raises(ValueError, match="expects 512-channel features but backbone AlexNet "
+                                         "outputs 64 channels"):
+        SiameseNet(bb, build_head("rpn", 512, hidden=32))

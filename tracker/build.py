@@ -12,6 +12,7 @@ from .config import Config, apply_overrides, config_from_dict, config_to_dict, l
 from .errors import CheckpointError, ConfigError
 from .heads import build_head
 from .inference import SiamFCTracker
+from .rpn_tracker import SiamRPNTracker
 from .siamese import SiameseNet
 
 # Configs ship beside the packages in the repository (tools and tests run from a checkout).
@@ -94,12 +95,22 @@ def build_tracker(config: str | Path | Config | None = None, checkpoint: str | P
     ``name``, the checkpoint's file name or the config's ``name``."""
     model, cfg = build_model_from(config, checkpoint, overrides)
     label = name or (Path(checkpoint).stem if checkpoint is not None else cfg.name)
-    if cfg.tracking.tracker != "siamfc":
-        raise ConfigError(f"tracking.tracker '{cfg.tracking.tracker}' is unknown; known: siamfc")
+    kinds = {"siamfc": "xcorr", "siamrpn": "rpn"}
+    kind = cfg.tracking.tracker
+    if kind not in kinds:
+        raise ConfigError(f"tracking.tracker '{kind}' is unknown; known: {', '.join(kinds)}")
+    if cfg.model.head != kinds[kind]:
+        raise ConfigError(f"tracking.tracker '{kind}' needs model.head '{kinds[kind]}', "
+                          f"not '{cfg.model.head}'")
     if cfg.tracking.exact_equivariance:
         try:
             model.backbone.check_exact_size(cfg.tracking.exemplar_size, "tracking.exemplar_size")
             model.backbone.check_exact_size(cfg.tracking.instance_size, "tracking.instance_size")
         except ValueError as e:
             raise ConfigError(f"tracking.exact_equivariance is set but {e}") from None
+    if kind == "siamrpn":
+        try:
+            return SiamRPNTracker(model, cfg.tracking, name=label)
+        except ValueError as e:
+            raise ConfigError(f"{label}: {e}") from None
     return SiamFCTracker(model, cfg.tracking, name=label)

@@ -44,6 +44,9 @@ class TrackingConfig:
     window_influence: float = 0.176  # weight of the cosine window on the response
     response_up: int = 16          # response upsampling factor
     min_size: float = 4.0          # the target never shrinks below this many pixels
+    # SiamRPN only: penalty on size/aspect changes (pysot's 0.04) and box smoothing rate
+    penalty_k: float = 0.04
+    box_lr: float = 0.33
     # refuse crop sizes at which a group backbone cannot be exactly equivariant (5 mod 8 for
     # the ResNet-22 family: 125 / 253)
     exact_equivariance: bool = False
@@ -51,6 +54,9 @@ class TrackingConfig:
     estimate_rotation: bool = False
     rotation_step: float = 15.0        # degrees between template-bank angles (divides 90)
     rotation_max_change: float = 30.0  # degrees the estimate may change per frame
+    # crop the search region turned by the current angle estimate, so the target looks as it did
+    # in the template (helps any backbone; needs estimate_rotation)
+    derotate_search: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,9 @@ def _validate(cfg: Config) -> Config:
         (t.response_up >= 1, "tracking.response_up must be >= 1"),
         (t.min_size > 0, "tracking.min_size must be positive"),
         (t.context >= 0, "tracking.context must be >= 0"),
+        (t.penalty_k >= 0, "tracking.penalty_k must be >= 0"),
+        (0.0 <= t.box_lr <= 1.0, "tracking.box_lr must lie in [0, 1]"),
+        (t.rotation_max_change > 0, "tracking.rotation_max_change must be positive"),
     ]
     for ok, message in checks:
         if not ok:

@@ -39,21 +39,36 @@ def mean_color(image: np.ndarray) -> tuple[float, float, float]:
 
 
 def crop_square(image: np.ndarray, center, side: float, out_size: int,
-                border_value=(0.0, 0.0, 0.0)) -> np.ndarray:
+                border_value=(0.0, 0.0, 0.0), angle: float = 0.0) -> np.ndarray:
     """Crop a square of ``side`` image pixels centred on ``center`` and resize it to
     ``out_size`` x ``out_size``.
 
     ``center`` is ``(cx, cy)`` in continuous image coordinates (see :mod:`tracker.boxes`);
-    regions outside the image are filled with ``border_value``. Returns uint8 ``[S, S, 3]``.
+    regions outside the image are filled with ``border_value``. With ``angle`` (degrees) the
+    square is turned with the target: content rotated by ``angle`` counter-clockwise in the image
+    appears upright in the crop, and a displacement ``d`` in the crop is ``R(angle) d`` in the
+    image (:func:`crop_to_image`). Returns uint8 ``[S, S, 3]``.
     """
     scale = out_size / max(float(side), 1e-6)
     # warpAffine maps pixel centres, which sit at integer + 0.5 in our continuous coordinates
-    cx, cy = float(center[0]) - 0.5, float(center[1]) - 0.5
+    c = np.array([float(center[0]) - 0.5, float(center[1]) - 0.5])
     c_out = (out_size - 1) / 2.0
-    m = np.array([[scale, 0.0, c_out - scale * cx],
-                  [0.0, scale, c_out - scale * cy]], dtype=np.float64)
+    a = scale * _rotation(-angle)
+    m = np.hstack([a, (c_out - a @ c)[:, None]])
     return cv2.warpAffine(image, m, (out_size, out_size), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=border_value)
+
+
+def _rotation(angle: float) -> np.ndarray:
+    # counter-clockwise on screen with y pointing down (the convention of tracker.boxes)
+    t = np.deg2rad(angle)
+    return np.array([[np.cos(t), np.sin(t)], [-np.sin(t), np.cos(t)]])
+
+
+def crop_to_image(displacement, angle: float) -> np.ndarray:
+    """A displacement ``[dx, dy]`` measured in a crop turned by ``angle`` (see
+    :func:`crop_square`), in image axes (same units)."""
+    return _rotation(angle) @ np.asarray(displacement, dtype=np.float64)
 
 
 def center_square(image: np.ndarray, out_size: int) -> np.ndarray:

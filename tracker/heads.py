@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .errors import ConfigError
+from .rpn import RPN_HEADS
 
 
 def xcorr(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -43,7 +44,8 @@ class XCorrHead(nn.Module):
         return xcorr(z, x) * self.out_scale + self.bias
 
 
-HEADS: Dict[str, Callable[..., nn.Module]] = {"xcorr": XCorrHead}
+# "xcorr": SiamFC's score map; "rpn": SiamRPN++'s depth-wise classification + box regression
+HEADS: Dict[str, Callable[..., nn.Module]] = {"xcorr": XCorrHead, **RPN_HEADS}
 
 
 def build_head(name: str, in_channels: int, **kwargs) -> nn.Module:

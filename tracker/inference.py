@@ -11,7 +11,7 @@ from got10k.trackers import Tracker
 from .boxes import check_box_in_image, cxcywh_to_xywh, rotated_to_polygon, xywh_to_cxcywh
 from .config import TrackingConfig
 from .errors import ConfigError
-from .crops import as_rgb_array, crop_square, mean_color, to_tensor
+from .crops import as_rgb_array, crop_square, crop_to_image, mean_color, to_tensor
 from .orientation import OrientationEstimator
 from .siamese import SiameseNet
 
@@ -40,6 +40,8 @@ class SiamFCTracker(Tracker):
         self.response_size = None  # known after the first search
         self.window = None
         self.orientation = None
+        if cfg.derotate_search and not cfg.estimate_rotation:
+            raise ConfigError("tracking.derotate_search needs tracking.estimate_rotation")
         if cfg.estimate_rotation:
             try:
                 self.orientation = OrientationEstimator(self.net.backbone, cfg.rotation_step,
@@ -83,8 +85,9 @@ class SiamFCTracker(Tracker):
     def update(self, image) -> np.ndarray:
         img = as_rgb_array(image)
         cfg = self.cfg
-        crops = [crop_square(img, self.center, self.x_sz * f, cfg.instance_size, self.avg_color)
-                 for f in self.scale_factors]
+        turn = self.angle if cfg.derotate_search else 0.0
+        crops = [crop_square(img, self.center, self.x_sz * f, cfg.instance_size, self.avg_color,
+                             turn) for f in self.scale_factors]
         x = to_tensor(crops).to(self.device)
         if self.orientation is not None:
             # group features once: pooled for the response, resolved for the orientation
@@ -113,14 +116,18 @@ class SiamFCTracker(Tracker):
         # peak offset: upsampled response -> search crop -> image pixels
         disp = (loc[::-1] - (up - 1) / 2.0) * self.net.backbone.stride / cfg.response_up
         disp = disp * self.x_sz * self.scale_factors[scale_id] / cfg.instance_size
-        self.center = np.clip(self.center + disp, 0.0, self.image_size)
+        self.center = np.clip(self.center + crop_to_image(disp, turn), 0.0, self.image_size)
 
         if self.orientation is not None:
             # the response cell under the upsampled peak
             n = self.response_size
             cell = np.clip(np.round((loc + 0.5) / cfg.response_up - 0.5), 0, n - 1).astype(int)
-            self.angle = self.orientation.update(
+            # in a turned crop the estimate is the residual turn on top of the crop's
+            self.orientation.angle -= turn
+            self.angle = turn + self.orientation.update(
                 self.orientation.scores(groups[scale_id:scale_id + 1]), tuple(cell))
+            self.angle = (self.angle + 180.0) % 360.0 - 180.0
+            self.orientation.angle = self.angle
 
         scale = (1 - cfg.scale_lr) + cfg.scale_lr * self.scale_factors[scale_id]
         new_z = float(np.clip(self.z_sz * scale, self.min_z_sz, self.max_z_sz))

@@ -6,6 +6,8 @@ from torch import nn
 
 from backbones import Backbone
 
+from .rpn import check_compatible
+
 
 class SiameseNet(nn.Module):
     """``SiameseNet(backbone, head)``.
@@ -17,6 +19,7 @@ class SiameseNet(nn.Module):
 
     def __init__(self, backbone: Backbone, head: nn.Module) -> None:
         super().__init__()
+        check_compatible(backbone, head)  # at build time, not at the first frame
         self.backbone = backbone
         self.head = head
 
@@ -24,9 +27,10 @@ class SiameseNet(nn.Module):
         """Template features ``[B, C, hz, wz]`` of template crops ``z [B,3,hz*8.., ..]``."""
         return self.backbone(z)
 
-    def track(self, z_feat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """Response of cached template features against search crops ``x [B,3,hx,wx]``."""
+    def track(self, z_feat: torch.Tensor, x: torch.Tensor):
+        """The head's output for cached template features against search crops
+        ``x [B,3,hx,wx]``: a score map ``[B,1,s,s]`` (``xcorr``) or ``(cls, loc)`` (``rpn``)."""
         return self.head(z_feat, self.backbone(x))
 
-    def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, x: torch.Tensor):
         return self.track(self.template(z), x)

@@ -24,8 +24,9 @@ a ``.jpg`` extension), the axis-aligned box of each rotated polygon in the input
 (``groundtruth_rect.txt`` or ``groundtruth.txt``, ``x,y,w,h``), ``groundtruth_poly.txt``
 (``x1,y1,...,x4,y4``), one line per ground-truth line, and ``angles.txt`` (degrees, one line per
 frame). GOT-10k's ``.label`` files are copied unchanged and its ``meta_info.ini`` with the
-``resolution`` set to the first rotated frame's size; other files (e.g. an input's own
-``groundtruth_poly.txt``) are not carried over. ``NaN`` boxes
+``resolution`` set to the first rotated frame's size; an input's ``groundtruth_rotated.txt``
+(``cx,cy,w,h,angle``) is carried over exactly (centre mapped, frame angle added); other files
+(e.g. an input's own ``groundtruth_poly.txt``) are not. ``NaN`` boxes
 stay ``NaN`` in all files; boxes with a non-positive width or height (an "absent" marker in some
 datasets) are copied unchanged to the rectangle file and written as ``NaN`` polygons.
 """
@@ -311,6 +312,22 @@ def _write_meta(src: Path, dst: Path, width: int, height: int) -> None:
     dst.write_text(text)
 
 
+def _rotate_rotated_boxes(seq: _Sequence, matrices: list[np.ndarray], angles: np.ndarray,
+                          origin: float) -> None:
+    """Carry an input's ``groundtruth_rotated.txt`` (``cx,cy,w,h,angle``, e.g. from the
+    synthetic writer) over exactly: centre through the map, frame angle added."""
+    path = seq.src / "groundtruth_rotated.txt"
+    if not path.is_file():
+        return
+    r = read_groundtruth(path, values=5)
+    if len(r) != len(seq.frames):
+        raise InputError(f"{path}: {len(r)} lines but {len(seq.frames)} frames")
+    centres = np.stack([transform_points(c - origin, m) + origin
+                        for c, m in zip(r[:, :2], matrices)])
+    out = np.column_stack([centres, r[:, 2:4], r[:, 4] + angles[:len(r)]])
+    (seq.dst / "groundtruth_rotated.txt").write_text(_format_rows(out))
+
+
 def _rotate_sequence(seq: _Sequence, angles: np.ndarray, origin: float) -> None:
     if seq.dst.exists():
         shutil.rmtree(seq.dst)   # --overwrite: no stale frames from an earlier, longer run
@@ -331,6 +348,7 @@ def _rotate_sequence(seq: _Sequence, angles: np.ndarray, origin: float) -> None:
     (seq.dst / seq.rect_name).write_text(_format_rows(rects))
     (seq.dst / "groundtruth_poly.txt").write_text(_format_rows(polys))
     (seq.dst / "angles.txt").write_text("".join(f"{a:.4f}\n" for a in angles))
+    _rotate_rotated_boxes(seq, matrices, angles, origin)
     for f in seq.copies:
         shutil.copyfile(f, seq.dst / f.name)
     if seq.meta is not None:
