@@ -237,3 +237,20 @@ def test_evaluate_tool_bad_input_is_one_line(tmp_path, sequences):
         assert "Traceback" not in proc.stderr
         errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
         assert len(errors) == 1 and fragment in errors[0], proc.stderr
+
+
+def test_evaluate_tool_scores_rotated_boxes_on_vot(tmp_path, sequences):
+    write_vot(sequences, tmp_path / "vot")
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text("name: tiny\nmodel:\n  backbone: alexnet\n  backbone_args: {width: 0.25}\n")
+    base = ["--benchmark", "vot2018", "--root", tmp_path / "vot", "--tracker", cfg,
+            "--results", tmp_path / "res", "--reports", tmp_path / "rep"]
+    proc = run_evaluate(*base, "--rotated")
+    assert proc.returncode == 0, proc.stderr
+    record = tmp_path / "res" / "VOT2018" / "tiny-rotated" / "baseline" / "still1" / "still1_001.txt"
+    widths = {len(line.split(",")) for line in record.read_text().splitlines()}
+    assert 8 in widths  # tracked frames hold polygons
+    summary = (tmp_path / "rep" / "VOT2018" / "summary.csv").read_text().splitlines()
+    assert summary[1].startswith("tiny-rotated,")
+    proc = run_evaluate(*base[:-6], "--tracker", "opencv-kcf", "--rotated")
+    assert proc.returncode == 2 and "axis-aligned boxes only" in proc.stderr

@@ -1,13 +1,14 @@
 """Evaluate trackers on a benchmark with the got10k toolkit, offline, and write one report.
 
     python tools/evaluate.py --benchmark B --root PATH --tracker T [--tracker T2 ...]
-        [--results DIR] [--reports DIR] [--workers N] [--overwrite]
+        [--results DIR] [--reports DIR] [--workers N] [--overwrite] [--rotated]
 
 B: folder (any directory of OTB-layout sequences), otb2013, otb2015, otb50, otb100, uav123,
 dtb70, tcolor128, nfs30, nfs240, lasot, got10k-val, got10k-test (writes the submission
 archive), vot2016, vot2017, vot2018. T: a config YAML or a checkpoint of ours, or a baseline
 (opencv-csrt, opencv-kcf, opencv-mil). Results go to DIR in got10k's layout; a rerun skips the
-sequences already done unless --overwrite. Reports: got10k's performance.json and plots, plus
+sequences already done unless --overwrite. With --rotated (VOT benchmarks) our trackers estimate
+the target's angle and are scored on their rotated boxes (polygon IoU). Reports: got10k's performance.json and plots, plus
 summary.md / summary.csv (all trackers) and per_sequence.csv in the benchmark's report folder.
 """
 from __future__ import annotations
@@ -19,6 +20,8 @@ import multiprocessing
 import shutil
 import sys
 from pathlib import Path
+
+from got10k.trackers import Tracker
 
 log = logging.getLogger("eqtrack.evaluate")
 
@@ -45,21 +48,44 @@ class SequenceSubset:
         return getattr(self._dataset, name)
 
 
-def make_tracker(spec: str, threads: int | None = None):
-    """A got10k tracker from a baseline name, a checkpoint (.pt) or a config (.yaml)."""
+class RotatedOutput(Tracker):
+    """Wraps one of our trackers so that ``update`` answers the rotated box as a VOT polygon
+    (8 values), which got10k's VOT protocol scores with polygon IoU. Named ``<name>-rotated``
+    so its results never mix with the axis-aligned ones."""
+
+    def __init__(self, tracker) -> None:
+        super().__init__(f"{tracker.name}-rotated", tracker.is_deterministic)
+        self.inner = tracker
+
+    def init(self, image, box) -> None:
+        self.inner.init(image, box)
+
+    def update(self, image):
+        self.inner.update(image)
+        return self.inner.polygon
+
+
+def make_tracker(spec: str, rotated: bool = False):
+    """A got10k tracker from a baseline name, a checkpoint (.pt) or a config (.yaml); with
+    ``rotated``, one of ours estimating the angle and answering polygons."""
     from tracker.baselines import BASELINES, build_baseline
     from tracker.build import build_tracker
     from tracker.errors import InputError
 
     if spec in BASELINES:
+        if rotated:
+            raise InputError(f"--rotated: baseline '{spec}' answers axis-aligned boxes only")
         return build_baseline(spec)
     path = Path(spec)
     if not path.is_file():
         raise InputError(f"unknown tracker '{spec}': not a baseline "
                          f"({', '.join(BASELINES)}) and no such config or checkpoint file")
+    overrides = ["tracking.estimate_rotation=true"] if rotated else []
     if path.suffix == ".pt":
-        return build_tracker(checkpoint=path)
-    return build_tracker(config=path)
+        t = build_tracker(checkpoint=path, overrides=overrides)
+    else:
+        t = build_tracker(config=path, overrides=overrides)
+    return RotatedOutput(t) if rotated else t
 
 
 def _init_worker(benchmark: str, root: str, results: str, reports: str) -> None:
@@ -75,12 +101,12 @@ def _init_worker(benchmark: str, root: str, results: str, reports: str) -> None:
     _WORKER["trackers"] = {}
 
 
-def _run_one(task: tuple[str, int]) -> tuple[str, str]:
-    spec, index = task
+def _run_one(task: tuple[str, bool, int]) -> tuple[str, str]:
+    spec, rotated, index = task
     exp = _WORKER["exp"]
     trackers = _WORKER["trackers"]
     if spec not in trackers:
-        trackers[spec] = make_tracker(spec)
+        trackers[spec] = make_tracker(spec, rotated)
     full = exp.dataset
     exp.dataset = SequenceSubset(full, [index])
     try:
@@ -93,12 +119,12 @@ def _run_one(task: tuple[str, int]) -> tuple[str, str]:
 
 
 def run_all(benchmark: str, root: str, results: str, reports: str, specs: list[str],
-            workers: int) -> None:
+            workers: int, rotated: bool = False) -> None:
     """Run every tracker on every sequence, ``workers`` processes at a time (resumable)."""
     from tracker.benchmarks import open_benchmark
 
     n = len(open_benchmark(benchmark, root, results, reports).dataset.seq_names)
-    tasks = [(spec, i) for spec in specs for i in range(n)]
+    tasks = [(spec, rotated, i) for spec in specs for i in range(n)]
     if workers <= 1:
         _init_worker(benchmark, root, results, reports)
         for t in tasks:
@@ -153,19 +179,26 @@ def main_impl(argv=None) -> int:
     p.add_argument("--reports", default="reports", help="reports folder (default: reports)")
     p.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
     p.add_argument("--overwrite", action="store_true", help="redo finished sequences")
+    p.add_argument("--rotated", action="store_true",
+                   help="VOT benchmarks: our trackers estimate the angle and answer rotated "
+                        "boxes, scored by polygon IoU (results named <tracker>-rotated)")
     args = p.parse_args(argv)
     setup_logging()
     if args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}")
+    if args.rotated and not args.benchmark.startswith("vot"):
+        raise InputError("--rotated needs a VOT benchmark (its protocol scores polygons); "
+                         "OTB-style protocols score axis-aligned boxes")
     exp = open_benchmark(args.benchmark, args.root, args.results, args.reports)
-    names = [make_tracker(spec).name for spec in args.tracker]
+    names = [make_tracker(spec, args.rotated).name for spec in args.tracker]
     if len(set(names)) != len(names):
         raise InputError(f"two trackers share a name ({', '.join(names)}): results would mix; "
                          f"give configs distinct 'name' values")
     if args.overwrite:
         for name in names:
             shutil.rmtree(Path(exp.result_dir) / name, ignore_errors=True)
-    run_all(args.benchmark, args.root, args.results, args.reports, args.tracker, args.workers)
+    run_all(args.benchmark, args.root, args.results, args.reports, args.tracker, args.workers,
+            args.rotated)
     files = report(args.benchmark, exp, names)
     print("reports: " + ", ".join(str(f) for f in files))
     return 0
