@@ -59,6 +59,40 @@ class TrackingConfig:
     derotate_search: bool = False
 
 
+def _default_data() -> list:
+    return [{"type": "synthetic", "weight": 1.0}]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training (``tools/train.py``): data mix, optimization, augmentation, bookkeeping."""
+
+    # data sources mixed by weight: {type: folder|got10k|objects|synthetic, root: PATH, weight}
+    data: list = field(default_factory=_default_data)
+    steps: int = 2000
+    batch_size: int = 8
+    lr: float = 0.01               # peak learning rate (SGD, momentum)
+    lr_end: float = 0.0001         # reached at the last step by exponential decay (as SiamFC)
+    warmup_steps: int = 100        # linear warm-up from lr/10
+    momentum: float = 0.9
+    weight_decay: float = 0.0005
+    grad_clip: float = 10.0        # max gradient norm (0 = off)
+    seed: int = 0
+    max_gap: int = 100             # frames between template and search in a video pair
+    max_shift: float = 32.0        # search-crop pixels the target may sit off-centre
+    scale_jitter: float = 0.05     # search scale factor in [1 - j, 1 + j]
+    rotation: float = 0.0          # max extra in-plane rotation of search crops (degrees)
+    grayscale: float = 0.1         # probability
+    color_jitter: float = 0.2      # brightness / contrast / saturation range
+    blur: float = 0.1              # motion-blur probability
+    label_radius: float = 16.0     # SiamFC positives within this many search pixels
+    workers: int = 2               # data-loading processes (0 = in the training process)
+    checkpoint_every: int = 200
+    log_every: int = 10
+    val_root: str = ""             # OTB-layout folder for validation AUC ("" = none)
+    val_every: int = 0             # steps between validations (0 = never)
+
+
 @dataclass(frozen=True)
 class Config:
     """A whole eqtrack configuration."""
@@ -66,6 +100,7 @@ class Config:
     name: str = "eqtrack"
     model: ModelConfig = field(default_factory=ModelConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
 
 
 def _check_value(path: str, value: Any, typ: Any) -> Any:
@@ -85,6 +120,10 @@ def _check_value(path: str, value: Any, typ: Any) -> Any:
         if not isinstance(value, bool):
             raise ConfigError(f"{path} must be true or false, got {value!r}")
         return value
+    if typ is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{path} must be a list, got {value!r}")
+        return list(value)
     if typ is dict:
         if value is None:
             return {}
@@ -135,6 +174,19 @@ def _validate(cfg: Config) -> Config:
         (t.penalty_k >= 0, "tracking.penalty_k must be >= 0"),
         (0.0 <= t.box_lr <= 1.0, "tracking.box_lr must lie in [0, 1]"),
         (t.rotation_max_change > 0, "tracking.rotation_max_change must be positive"),
+    ]
+    r = cfg.train
+    checks += [
+        (r.steps >= 1 and r.batch_size >= 1, "train.steps and train.batch_size must be >= 1"),
+        (r.lr > 0 and 0 < r.lr_end <= r.lr, "train.lr_end must lie in (0, train.lr]"),
+        (r.warmup_steps >= 0 and r.grad_clip >= 0 and r.weight_decay >= 0,
+         "train.warmup_steps, train.grad_clip and train.weight_decay must be >= 0"),
+        (r.max_gap >= 1, "train.max_gap must be >= 1"),
+        (r.workers >= 0, "train.workers must be >= 0"),
+        (r.checkpoint_every >= 1 and r.log_every >= 1,
+         "train.checkpoint_every and train.log_every must be >= 1"),
+        (all(isinstance(d, dict) and "type" in d for d in r.data) and r.data,
+         "train.data must be a non-empty list of {type: ..., root: ..., weight: ...}"),
     ]
     for ok, message in checks:
         if not ok:

@@ -1,0 +1,127 @@
+"""Training: schedule, targets, learning on generated data, exact resume, checkpoints, DDP,
+and bad input through tools/train.py."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from tracker.config import config_from_dict
+from tracker.engine import Trainer, learning_rate, siamfc_targets
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = {"name": "tiny", "model": {"backbone": "alexnet", "backbone_args": {"width": 0.25}},
+        "train": {"data": [{"type": "synthetic", "weight": 1.0}], "batch_size": 4, "steps": 6,
+                  "lr": 0.01, "warmup_steps": 2, "workers": 0, "checkpoint_every": 3,
+                  "log_every": 1}}
+
+
+def tiny_config(**train):
+    data = {**TINY, "train": {**TINY["train"], **train}}
+    return config_from_dict(data)
+
+
+def sampler_for(config):
+    sys.path.insert(0, str(ROOT / "tools"))
+    from train import make_sampler
+
+    return make_sampler(config)
+
+
+def test_learning_rate_warms_up_then_decays_to_lr_end():
+    cfg = tiny_config(steps=100, warmup_steps=10, lr=0.01, lr_end=0.0001).train
+    assert learning_rate(0, cfg) == pytest.approx(0.001)
+    assert learning_rate(10, cfg) == pytest.approx(0.01)
+    assert learning_rate(99, cfg) == pytest.approx(0.0001)
+    lrs = [learning_rate(s, cfg) for s in range(10, 100)]
+    assert all(a > b for a, b in zip(lrs, lrs[1:]))
+
+
+def test_siamfc_targets_follow_the_target_offset():
+    labels, weights = siamfc_targets(torch.tensor([[0.0, 0, 10, 10], [16.0, -8, 10, 10]]),
+                                     17, 8, 16.0)
+    assert labels.shape == (2, 1, 17, 17)
+    assert labels[0, 0, 8, 8] == 1 and labels[0, 0, 8, 11] == 0
+    assert labels[1, 0, 7, 10] == 1 and labels[1, 0, 8, 8] == 0  # 2 cells right, 1 cell up
+    assert weights.sum(dim=(1, 2, 3)).allclose(torch.ones(2))
+
+
+def test_a_few_steps_on_generated_data_lower_the_loss(tmp_path):
+    config = tiny_config(steps=40, lr=0.02, warmup_steps=5, checkpoint_every=40)
+    sampler = sampler_for(config)
+    trainer = Trainer(config, sampler, tmp_path)
+    held_out = sampler.batch(10_000, 8)
+    with torch.no_grad():
+        before = trainer.losses(held_out)[1]["loss"]
+    trainer.fit(progress=False)
+    with torch.no_grad():
+        after = trainer.losses(held_out)[1]["loss"]
+    assert after < 0.8 * before, (before, after)
+    assert (tmp_path / "log.csv").read_text().count("\n") == 1 + 40
+
+
+def test_resume_gives_the_weights_of_an_uninterrupted_run(tmp_path):
+    config = tiny_config()
+    full = Trainer(config, sampler_for(config), tmp_path / "full")
+    full.fit(progress=False)
+    half_cfg = tiny_config(steps=3)
+    half = Trainer(half_cfg, sampler_for(half_cfg), tmp_path / "half")
+    half.fit(progress=False)
+    resumed = Trainer(config, sampler_for(config), tmp_path / "half")
+    resumed.resume(tmp_path / "half" / "latest.pt")
+    assert resumed.step == 3
+    resumed.fit(progress=False)
+    for (k, a), b in zip(full.model.state_dict().items(), resumed.model.state_dict().values()):
+        assert torch.equal(a, b), k
+    payload = torch.load(tmp_path / "half" / "latest.pt", weights_only=True)
+    assert payload["step"] == 6 and "optimizer" in payload
+
+
+def run_train(*args, cwd=None):
+    return subprocess.run([sys.executable, str(ROOT / "tools" / "train.py"), *map(str, args)],
+                          capture_output=True, text=True, timeout=600, cwd=cwd)
+
+
+def write_tiny(tmp_path, **train):
+    import yaml
+
+    path = tmp_path / "tiny.yaml"
+    data = {**TINY, "train": {**TINY["train"], **train}}
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_distributed_training_with_two_cpu_processes(tmp_path):
+    cfg = write_tiny(tmp_path, steps=3)
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                           "--master_port", "29731", str(ROOT / "tools" / "train.py"),
+                           "--config", str(cfg), "--out", str(tmp_path / "ddp"), "--quiet"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    payload = torch.load(tmp_path / "ddp" / "latest.pt", weights_only=True)
+    assert payload["step"] == 3
+    assert (tmp_path / "ddp" / "log.csv").read_text().count("\n") == 1 + 3  # rank 0 only
+
+
+def test_train_tool_bad_input_is_one_line(tmp_path):
+    cfg = write_tiny(tmp_path, steps=2)
+    other = tmp_path / "other.pt"
+    from tracker.build import build_model
+    from tracker.checkpoint import save_checkpoint
+
+    plain = config_from_dict({"model": {"backbone": "resnet22", "backbone_args": {"width": 0.25}}})
+    save_checkpoint(other, build_model(plain), plain, step=1, optimizer={})
+    for args, fragment in [
+        (["--resume", other], "checkpoint of another model"),
+        (["--resume", tmp_path / "missing.pt"], "not found"),
+        (["--data", f"folder:{tmp_path / 'nowhere'}"], "nowhere"),
+        (["--set", "train.steps=0"], "train.steps"),
+    ]:
+        proc = run_train("--config", cfg, "--out", tmp_path / "o", "--quiet", *args)
+        assert proc.returncode == 2, proc.stderr[-2000:]
+        assert "Traceback" not in proc.stderr
+        errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and fragment in errors[0], proc.stderr[-2000:]

@@ -1,0 +1,81 @@
+"""Train a tracker (backbone + head) with a tracking loss.
+
+    python tools/train.py --config configs/X.yaml [--set k=v ...] [--resume CKPT]
+        [--data SPEC ...] [--out DIR] [--device cpu|cuda]
+    torchrun --nproc_per_node N tools/train.py ...   (DistributedDataParallel)
+
+``--data type:root[:weight]`` (repeatable) replaces the config's ``train.data``: ``folder`` (any
+OTB- or GOT-10k-layout folder), ``got10k`` (GOT-10k train), ``objects`` (pairs synthesized from
+annotated still images: boxes.json, COCO JSON or PASCAL VOC), ``synthetic`` (generated
+sequences, no root). Writes OUT/latest.pt (every train.checkpoint_every steps), OUT/best.pt
+(best validation AUC when train.val_root is set) and OUT/log.csv. ``--resume OUT/latest.pt``
+continues a killed run exactly where its last checkpoint left it.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import torch
+
+from tracker.cli import entry, setup_logging
+from tracker.config import config_from_dict, config_to_dict, load_config
+from tracker.errors import InputError
+
+log = logging.getLogger("eqtrack.train")
+
+
+def make_sampler(config):
+    """The pair sampler ``config.train`` and ``config.tracking`` describe."""
+    from tracker.data.pairs import PairSampler, build_sources
+
+    t, k = config.train, config.tracking
+    sources = build_sources([{"max_gap": t.max_gap, **spec} if spec.get("type") != "objects"
+                             else dict(spec) for spec in t.data])
+    return PairSampler(sources, exemplar_size=k.exemplar_size, instance_size=k.instance_size,
+                       context=k.context, max_shift=t.max_shift, scale_jitter=t.scale_jitter,
+                       rotation=t.rotation, grayscale=t.grayscale, color_jitter=t.color_jitter,
+                       blur=t.blur, seed=t.seed)
+
+
+@entry
+def main(argv=None) -> int:
+    from tracker.data.pairs import parse_data_spec
+    from tracker.engine import Trainer, setup_distributed
+
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--config", required=True, help="model + tracking + train YAML")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value, e.g. --set train.steps=500 (repeatable)")
+    p.add_argument("--data", action="append", default=[], metavar="TYPE:ROOT[:WEIGHT]",
+                   help="training data (repeatable; replaces train.data)")
+    p.add_argument("--resume", help="continue from a training checkpoint (latest.pt)")
+    p.add_argument("--out", default="runs/train", help="output folder (default runs/train)")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = p.parse_args(argv)
+    setup_logging()
+    config = load_config(args.config, args.overrides)
+    if args.data:
+        data = config_to_dict(config)
+        data["train"]["data"] = [parse_data_spec(s) for s in args.data]
+        config = config_from_dict(data)
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError("--device cuda: no CUDA device here")
+    rank, world, device = setup_distributed(args.device)
+    trainer = Trainer(config, make_sampler(config), args.out, device, rank, world)
+    if args.resume:
+        if not Path(args.resume).is_file():
+            raise InputError(f"--resume '{args.resume}' not found")
+        trainer.resume(args.resume)
+        log.info("resumed from %s at step %d", args.resume, trainer.step)
+    trainer.fit(progress=not args.quiet)
+    if rank == 0:
+        log.info("done: step %d, checkpoint %s", trainer.step, Path(args.out) / "latest.pt")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

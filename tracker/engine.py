@@ -1,0 +1,257 @@
+"""Training: SiamFC / SiamRPN losses (plus the backbone's own regularizer, e.g. IEN) on pairs from
+:mod:`tracker.data.pairs`, SGD with warm-up and exponential decay, gradient clipping, atomic
+checkpoints, exact resume, CSV log, validation AUC, and DistributedDataParallel under torchrun.
+
+Exact resume: batch ``k`` is a pure function of ``(seed, k, rank)`` (the pair sampler is
+stateless), the random transforms of the IEN loss are seeded per step, and the learning rate is a
+function of the step; so a run resumed from a checkpoint at step ``n`` continues exactly as the
+uninterrupted run would (same seed, same machine, CPU).
+"""
+from __future__ import annotations
+
+import csv
+import logging
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from tqdm import tqdm
+
+from .anchors import batch_anchor_targets, generate_anchors
+from .build import build_model
+from .checkpoint import load_checkpoint, save_checkpoint
+from .config import Config
+from .errors import CheckpointError
+from .losses import rpn_loss, siamfc_loss
+
+log = logging.getLogger(__name__)
+
+
+def learning_rate(step: int, cfg) -> float:
+    """Linear warm-up from ``lr/10`` over ``warmup_steps``, then exponential decay to ``lr_end``
+    at the last step. ``cfg``: :class:`tracker.config.TrainConfig`."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (0.1 + 0.9 * step / max(1, cfg.warmup_steps))
+    span = max(1, cfg.steps - 1 - cfg.warmup_steps)
+    t = min(1.0, (step - cfg.warmup_steps) / span)
+    return cfg.lr * math.exp(t * math.log(cfg.lr_end / cfg.lr))
+
+
+def siamfc_targets(target: torch.Tensor, size: int, stride: int, radius: float
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """SiamFC labels ``[B, 1, s, s]`` around each target centre (``target [B, 4]`` cx, cy, w, h
+    relative to the search-crop centre, crop pixels): cells within ``radius`` pixels are
+    positive; weights give positives and negatives half of each sample's total."""
+    offs = (torch.arange(size, dtype=torch.float32) - (size - 1) / 2.0) * stride
+    dx = offs.view(1, 1, -1) - target[:, 0].view(-1, 1, 1)
+    dy = offs.view(1, -1, 1) - target[:, 1].view(-1, 1, 1)
+    labels = ((dx ** 2 + dy ** 2) <= radius ** 2).float()
+    pos = labels.sum(dim=(1, 2), keepdim=True)
+    neg = size * size - pos
+    weights = torch.where(labels > 0, 0.5 / pos.clamp_min(1), 0.5 / neg.clamp_min(1))
+    weights = torch.where(pos > 0, weights, torch.full_like(weights, 1.0 / (size * size)))
+    return labels.unsqueeze(1), weights.unsqueeze(1)
+
+
+class Trainer:
+    """Trains ``config.model`` with ``config.train`` on ``sampler`` (a
+    :class:`tracker.data.pairs.PairSampler`), writing to ``out_dir``: ``latest.pt`` every
+    ``checkpoint_every`` steps and at the end, ``best.pt`` (best validation AUC), ``log.csv``.
+
+    ``rank``/``world``: this process's place in a torchrun job (only rank 0 writes).
+    """
+
+    def __init__(self, config: Config, sampler, out_dir: str | Path, device: str = "cpu",
+                 rank: int = 0, world: int = 1) -> None:
+        self.cfg, self.sampler = config, sampler
+        self.out = Path(out_dir)
+        self.device = torch.device(device)
+        self.rank, self.world = rank, world
+        self.model = build_model(config).to(self.device)
+        self.net = self.model
+        if world > 1:
+            self.net = torch.nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+        t = config.train
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=t.lr, momentum=t.momentum,
+                                         weight_decay=t.weight_decay)
+        self.step = 0
+        self.best_auc = -1.0
+        self.head_kind = config.model.head
+        self._anchors = None
+
+    # -- checkpoints ---------------------------------------------------------------------------
+
+    def save(self, path: Path, **extra) -> None:
+        if self.rank == 0:
+            save_checkpoint(path, self.model, self.cfg, step=self.step,
+                            optimizer=self.optimizer.state_dict(), best_auc=self.best_auc,
+                            **extra)
+
+    def resume(self, path: str | Path) -> None:
+        """Continue from ``path``: same model config required (the train section may differ,
+        e.g. more steps); restores weights, optimizer state and step."""
+        config, state, payload = load_checkpoint(path)
+        if config.model != self.cfg.model:
+            raise CheckpointError(f"--resume '{path}': checkpoint of another model "
+                                  f"({config.model.backbone}/{config.model.head}, this run: "
+                                  f"{self.cfg.model.backbone}/{self.cfg.model.head})")
+        if "optimizer" not in payload or "step" not in payload:
+            raise CheckpointError(f"--resume '{path}': no optimizer state (not a training "
+                                  f"checkpoint)")
+        self.model.load_state_dict(state)
+        self.optimizer.load_state_dict(payload["optimizer"])
+        self.step = int(payload["step"])
+        self.best_auc = float(payload.get("best_auc", -1.0))
+
+    # -- one step ------------------------------------------------------------------------------
+
+    def losses(self, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
+        """Total loss and its terms for one batch (``z``, ``x``, ``target`` as the sampler
+        gives them)."""
+        z, x = batch["z"].to(self.device), batch["x"].to(self.device)
+        target = batch["target"]
+        terms = {}
+        if self.head_kind == "rpn":
+            cls, loc = self.net(z, x)
+            if self._anchors is None:
+                self._anchors = generate_anchors(self.model.backbone.stride,
+                                                 score_size=cls.size(-1))
+            rng = np.random.default_rng([self.cfg.train.seed, self.step, self.rank, 7])
+            labels, reg, w = batch_anchor_targets(self._anchors, target.numpy(), rng)
+            total, parts = rpn_loss(cls, loc, labels.to(self.device), reg.to(self.device),
+                                    w.to(self.device))
+            terms.update({k: float(v) for k, v in parts.items()})
+        else:
+            response = self.net(z, x)
+            labels, weights = siamfc_targets(target, response.size(-1),
+                                             self.model.backbone.stride,
+                                             self.cfg.train.label_radius)
+            total = siamfc_loss(response, labels.to(self.device), weights.to(self.device))
+            terms["siamfc"] = float(total.detach())
+        reg = self.model.backbone.regularization_loss(x)
+        if reg is not None:
+            terms["ien"] = float(reg.detach())
+            total = total + reg
+        terms["loss"] = float(total.detach())
+        return total, terms
+
+    def train_step(self, batch: dict) -> dict[str, float]:
+        t = self.cfg.train
+        lr = learning_rate(self.step, t)
+        for g in self.optimizer.param_groups:
+            g["lr"] = lr
+        # the IEN loss draws its transforms from torch's generator: seed it per step
+        torch.manual_seed(t.seed * 1_000_003 + self.step * 31 + self.rank)
+        self.net.train()
+        total, terms = self.losses(batch)
+        self.optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        if t.grad_clip > 0:
+            terms["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(),
+                                                                      t.grad_clip))
+        self.optimizer.step()
+        self.step += 1
+        terms["lr"] = lr
+        return terms
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def fit(self, progress: bool = True) -> None:
+        from .data.pairs import PairBatches
+
+        t = self.cfg.train
+        if self.step >= t.steps:
+            log.info("already at step %d of %d: nothing to do", self.step, t.steps)
+            return
+        data = PairBatches(self.sampler, t.batch_size, self.step, t.steps - self.step,
+                           self.rank, self.world)
+        loader = torch.utils.data.DataLoader(data, batch_size=None, num_workers=t.workers,
+                                             worker_init_fn=_quiet_worker)
+        if self.rank == 0:
+            self.out.mkdir(parents=True, exist_ok=True)
+        log_file = open(self.out / "log.csv", "a", newline="") if self.rank == 0 else None
+        writer, fields = None, None
+        bar = tqdm(total=t.steps, initial=self.step, disable=not progress or self.rank != 0,
+                   unit="step", desc="training")
+        start, pairs = time.perf_counter(), 0
+        try:
+            for batch in loader:
+                terms = self.train_step(batch)
+                pairs += t.batch_size * self.world
+                rate = pairs / max(1e-9, time.perf_counter() - start)
+                bar.update(1)
+                bar.set_postfix(loss=f"{terms['loss']:.4f}", pairs_s=f"{rate:.1f}")
+                if log_file and (self.step % t.log_every == 0 or self.step == t.steps):
+                    row = {"step": self.step, "pairs_per_s": round(rate, 2), **terms}
+                    if writer is None:
+                        fields = list(row)
+                        writer = csv.DictWriter(log_file, fieldnames=fields,
+                                                extrasaction="ignore")
+                        if log_file.tell() == 0:
+                            writer.writeheader()
+                    writer.writerow(row)
+                    log_file.flush()
+                if t.val_every and t.val_root and self.step % t.val_every == 0:
+                    self.validate()
+                if self.step % t.checkpoint_every == 0 or self.step == t.steps:
+                    self.save(self.out / "latest.pt")
+        finally:
+            bar.close()
+            if log_file:
+                log_file.close()
+
+    def validate(self) -> float | None:
+        """Success AUC (got10k's OTB protocol) of the current weights on ``train.val_root``;
+        keeps ``best.pt`` when it improves. Rank 0 only."""
+        if self.rank != 0:
+            return None
+        from .evaluation import ExperimentFolder
+        from .inference import SiamFCTracker
+        from .rpn_tracker import SiamRPNTracker
+
+        import contextlib
+        import io
+        import tempfile
+
+        self.model.eval()
+        kind = SiamRPNTracker if self.head_kind == "rpn" else SiamFCTracker
+        tracker = kind(self.model, self.cfg.tracking, name="val")
+        with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
+            exp = ExperimentFolder(self.cfg.train.val_root, os.path.join(tmp, "r"),
+                                   os.path.join(tmp, "p"))
+            exp.run(tracker)
+            auc = float(exp.report(["val"])["val"]["overall"]["success_score"])
+        self.model.train()
+        log.info("step %d: validation AUC %.3f (best %.3f)", self.step, auc, self.best_auc)
+        if auc > self.best_auc:
+            self.best_auc = auc
+            self.save(self.out / "best.pt", val_auc=auc)
+        return auc
+
+
+def _quiet_worker(_: int) -> None:
+    import cv2
+
+    # data workers share the cores with the training process: one thread each
+    cv2.setNumThreads(1)
+    torch.set_num_threads(1)
+
+
+def setup_distributed(device: str) -> tuple[int, int, str]:
+    """``(rank, world, device)`` under torchrun (gloo on CPU, nccl on GPU), else ``(0, 1, ..)``."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1, device
+    backend = "nccl" if device.startswith("cuda") else "gloo"
+    dist.init_process_group(backend)
+    rank = dist.get_rank()
+    if device.startswith("cuda"):
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        torch.cuda.set_device(local)
+        device = f"cuda:{local}"
+    return rank, world, device
