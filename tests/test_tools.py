@@ -235,3 +235,14 @@ def test_attention_tool_saves_one_image_per_attention_module(tmp_path, small_seq
     assert img.shape == (253, 253 * 6, 3)  # crop, mean map, one map per rotation
     assert_one_line_error(run_tool("attention.py", frame, *FAST), "has no attention")
     assert_one_line_error(run_tool("attention.py", tmp_path / "missing.png"), "not found")
+
+
+def test_benchmark_measures_data_and_training_throughput():
+    proc = run_tool("benchmark.py", "--training", "--repeats", "1", "--config",
+                    ROOT / "configs/siamrpn_resnet22.yaml", "--set",
+                    "model.backbone_args.width=0.25", "--set", "train.batch_size=2",
+                    "--data", "synthetic")
+    assert proc.returncode == 0, proc.stderr
+    row = next(line.split() for line in proc.stdout.splitlines()
+               if line.startswith("siamrpn_resnet22"))
+    assert row[1] == "resnet22" and row[2] == "2" and float(row[3]) > 0 and float(row[4]) > 0

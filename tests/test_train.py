@@ -61,6 +61,11 @@ def test_a_few_steps_on_generated_data_lower_the_loss(tmp_path):
         after = trainer.losses(held_out)[1]["loss"]
     assert after < 0.8 * before, (before, after)
     assert (tmp_path / "log.csv").read_text().count("\n") == 1 + 40
+    final = torch.load(tmp_path / "final.pt", weights_only=True)
+    assert final["step"] == 40 and "optimizer" not in final
+    from tracker.build import build_tracker
+
+    build_tracker(checkpoint=tmp_path / "final.pt")  # ready to track
 
 
 def test_resume_gives_the_weights_of_an_uninterrupted_run(tmp_path):

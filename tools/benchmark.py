@@ -2,10 +2,13 @@
 size, all measured in one run (round-robin, so machine noise hits every model alike).
 
     python tools/benchmark.py [--config C ...] [--repeats 10] [--threads N] [--set KEY=VALUE]
+        [--training [--data SPEC ...]]
 
 Without ``--config`` every YAML in configs/ is measured. Sizes and the search batch (the number
 of scales) come from each config's ``tracking`` section. Times are medians over ``--repeats``
-forward passes under ``torch.inference_mode`` after two warm-up passes.
+forward passes under ``torch.inference_mode`` after two warm-up passes. With ``--training``:
+pairs per second of the data pipeline alone (``train.data``, or ``--data``) and of full training
+steps (forward, losses, backward, SGD step) at ``train.batch_size``, median over ``--repeats``.
 """
 from __future__ import annotations
 
@@ -33,6 +36,40 @@ def _time(backbone, x: torch.Tensor) -> float:
     return time.perf_counter() - t0
 
 
+def training_benchmark(configs: list[str], args) -> int:
+    from tracker.config import config_from_dict, config_to_dict
+    from tracker.data.pairs import measure_pairs_per_second, parse_data_spec
+    from tracker.engine import Trainer
+    from train import make_sampler
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, fp32, "
+          f"median of {args.repeats}")
+    header = f"{'config':<26} {'backbone':<18} {'batch':>5} {'data pairs/s':>13} " \
+             f"{'train pairs/s':>14}"
+    print(header)
+    print("-" * len(header))
+    for c in configs:
+        _, cfg = build_model_from(config=c, overrides=args.overrides)
+        if args.data:
+            d = config_to_dict(cfg)
+            d["train"]["data"] = [parse_data_spec(s) for s in args.data]
+            cfg = config_from_dict(d)
+        sampler = make_sampler(cfg)
+        b = cfg.train.batch_size
+        data_rate = measure_pairs_per_second(sampler, b, args.repeats)
+        trainer = Trainer(cfg, sampler, "/nonexistent-unused")
+        batch = sampler.batch(0, b)
+        trainer.train_step(batch)  # warm-up
+        times = []
+        for _ in range(args.repeats):
+            t0 = time.perf_counter()
+            trainer.train_step(batch)
+            times.append(time.perf_counter() - t0)
+        print(f"{cfg.name:<26} {cfg.model.backbone:<18} {b:>5} {data_rate:>13.1f} "
+              f"{b / statistics.median(times):>14.2f}")
+    return 0
+
+
 @entry
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -41,11 +78,17 @@ def main(argv=None) -> int:
                    help="override applied to every config, e.g. --set model.backbone_args.width=1")
     p.add_argument("--repeats", type=int, default=10, help="timed passes per model and size")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    p.add_argument("--training", action="store_true",
+                   help="measure the data pipeline and training steps instead")
+    p.add_argument("--data", action="append", default=[], metavar="TYPE:ROOT[:WEIGHT]",
+                   help="training data for --training (default: each config's train.data)")
     args = p.parse_args(argv)
     setup_logging()
     if args.threads:
         torch.set_num_threads(args.threads)
     configs = args.config or sorted(str(c) for c in CONFIG_DIR.glob("*.yaml"))
+    if args.training:
+        return training_benchmark(configs, args)
     rows = []
     for c in configs:
         model, cfg = build_model_from(config=c, overrides=args.overrides)

@@ -5,8 +5,8 @@
 
 B: folder (any directory of OTB-layout sequences), otb2013, otb2015, otb50, otb100, uav123,
 dtb70, tcolor128, nfs30, nfs240, lasot, got10k-val, got10k-test (writes the submission
-archive), vot2016, vot2017, vot2018. T: a config YAML or a checkpoint of ours, or a baseline
-(opencv-csrt, opencv-kcf, opencv-mil). Results go to DIR in got10k's layout; a rerun skips the
+archive), vot2016, vot2017, vot2018. T: a config YAML or a checkpoint of ours, a shipped model
+by name (``default`` = the best one), or a baseline (opencv-csrt, opencv-kcf, opencv-mil). Results go to DIR in got10k's layout; a rerun skips the
 sequences already done unless --overwrite. With --rotated (VOT benchmarks) our trackers estimate
 the target's angle and are scored on their rotated boxes (polygon IoU). Reports: got10k's performance.json and plots, plus
 summary.md / summary.csv (all trackers) and per_sequence.csv in the benchmark's report folder.
@@ -71,20 +71,22 @@ def make_tracker(spec: str, rotated: bool = False):
     from tracker.baselines import BASELINES, build_baseline
     from tracker.build import build_tracker
     from tracker.errors import InputError
+    from tracker.shipped import resolve_checkpoint, shipped_models
 
     if spec in BASELINES:
         if rotated:
             raise InputError(f"--rotated: baseline '{spec}' answers axis-aligned boxes only")
         return build_baseline(spec)
-    path = Path(spec)
-    if not path.is_file():
-        raise InputError(f"unknown tracker '{spec}': not a baseline "
-                         f"({', '.join(BASELINES)}) and no such config or checkpoint file")
     overrides = ["tracking.estimate_rotation=true"] if rotated else []
-    if path.suffix == ".pt":
-        t = build_tracker(checkpoint=path, overrides=overrides)
+    ckpt = resolve_checkpoint(spec)
+    if ckpt is not None and ckpt.is_file():
+        t = build_tracker(checkpoint=ckpt, overrides=overrides)
+    elif Path(spec).is_file() and ckpt is None:
+        t = build_tracker(config=spec, overrides=overrides)
     else:
-        t = build_tracker(config=path, overrides=overrides)
+        shipped = ", ".join(["default", *shipped_models()]) or "none"
+        raise InputError(f"unknown tracker '{spec}': not a baseline ({', '.join(BASELINES)}), "
+                         f"a shipped model ({shipped}), or a config/checkpoint file")
     return RotatedOutput(t) if rotated else t
 
 

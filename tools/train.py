@@ -7,7 +7,8 @@
 ``--data type:root[:weight]`` (repeatable) replaces the config's ``train.data``: ``folder`` (any
 OTB- or GOT-10k-layout folder), ``got10k`` (GOT-10k train), ``objects`` (pairs synthesized from
 annotated still images: boxes.json, COCO JSON or PASCAL VOC), ``synthetic`` (generated
-sequences, no root). Writes OUT/latest.pt (every train.checkpoint_every steps), OUT/best.pt
+sequences, no root). Writes OUT/latest.pt (every train.checkpoint_every steps, with the
+optimizer state), OUT/final.pt (weights and config only, at the end), OUT/best.pt
 (best validation AUC when train.val_root is set) and OUT/log.csv. ``--resume OUT/latest.pt``
 continues a killed run exactly where its last checkpoint left it.
 """

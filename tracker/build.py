@@ -13,6 +13,7 @@ from .errors import CheckpointError, ConfigError
 from .heads import build_head
 from .inference import SiamFCTracker
 from .rpn_tracker import SiamRPNTracker
+from .shipped import default_checkpoint, resolve_checkpoint, shipped_models
 from .siamese import SiameseNet
 
 # Configs ship beside the packages in the repository (tools and tests run from a checkout).
@@ -76,8 +77,17 @@ def build_model_from(config: str | Path | Config | None = None,
     only the ``tracking`` section may change, since the weights fix the model."""
     if checkpoint is not None and config is not None:
         raise ConfigError("give either a config or a checkpoint, not both")
+    if checkpoint is None and config is None and default_checkpoint() is not None \
+            and not any(str(o).startswith("model.") for o in overrides):
+        # no model named: the best shipped one (a model override asks for a fresh network)
+        checkpoint = default_checkpoint()
     if checkpoint is not None:
-        model, cfg = load_model(checkpoint)
+        resolved = resolve_checkpoint(checkpoint)
+        if resolved is None:
+            known = ", ".join(["default", *shipped_models()])
+            raise CheckpointError(f"checkpoint '{checkpoint}' is neither a .pt file nor a "
+                                  f"shipped model ({known})")
+        model, cfg = load_model(resolved)
     else:
         cfg = config if isinstance(config, Config) else load_config(config or DEFAULT_CONFIG)
         model = None
@@ -94,7 +104,8 @@ def build_tracker(config: str | Path | Config | None = None, checkpoint: str | P
     """A ready tracker from a config or a checkpoint (see :func:`build_model_from`), named
     ``name``, the checkpoint's file name or the config's ``name``."""
     model, cfg = build_model_from(config, checkpoint, overrides)
-    label = name or (Path(checkpoint).stem if checkpoint is not None else cfg.name)
+    label = name or (cfg.name if checkpoint is None or str(checkpoint) == "default"
+                     else Path(str(checkpoint)).stem)
     kinds = {"siamfc": "xcorr", "siamrpn": "rpn"}
     kind = cfg.tracking.tracker
     if kind not in kinds:

@@ -42,8 +42,10 @@ def entry(main):
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """``--config`` / ``--checkpoint`` / ``--set`` options shared by the tools."""
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--config", help="model + tracking YAML (default: configs/siamfc_resnet22.yaml)")
-    group.add_argument("--checkpoint", help="an eqtrack checkpoint (.pt)")
+    group.add_argument("--config", help="model + tracking YAML (default: the shipped default "
+                                        "model, else configs/siamfc_resnet22.yaml)")
+    group.add_argument("--checkpoint", help="an eqtrack checkpoint (.pt) or a shipped model's "
+                                            "name ('default' = the best)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config value, e.g. --set tracking.scale_lr=0.3 (repeatable)")
 

@@ -133,7 +133,8 @@ class Trainer:
                                              self.cfg.train.label_radius)
             total = siamfc_loss(response, labels.to(self.device), weights.to(self.device))
             terms["siamfc"] = float(total.detach())
-        reg = self.model.backbone.regularization_loss(x)
+        # on the template crops: a quarter of the search crops' cost, the same images
+        reg = self.model.backbone.regularization_loss(z)
         if reg is not None:
             terms["ien"] = float(reg.detach())
             total = total + reg
@@ -200,6 +201,9 @@ class Trainer:
                     self.validate()
                 if self.step % t.checkpoint_every == 0 or self.step == t.steps:
                     self.save(self.out / "latest.pt")
+            if self.step == t.steps and self.rank == 0:
+                # weights and config only: the file to ship or track with
+                save_checkpoint(self.out / "final.pt", self.model, self.cfg, step=self.step)
         finally:
             bar.close()
             if log_file:
