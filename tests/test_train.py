@@ -130,3 +130,17 @@ def test_train_tool_bad_input_is_one_line(tmp_path):
         assert "Traceback" not in proc.stderr
         errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
         assert len(errors) == 1 and fragment in errors[0], proc.stderr[-2000:]
+
+
+def test_validation_keeps_the_best_checkpoint(tmp_path):
+    from tracker.data.synthetic import SequenceSpec, generate_sequence, write_otb
+
+    write_otb(generate_sequence(SequenceSpec(num_frames=8, width=160, height=120,
+                                             object_size=(32, 24)), seed=2, name="v"),
+              tmp_path / "val")
+    config = tiny_config(steps=4, val_every=2, val_root=str(tmp_path / "val"))
+    trainer = Trainer(config, sampler_for(config), tmp_path / "out")
+    trainer.fit(progress=False)
+    best = torch.load(tmp_path / "out" / "best.pt", weights_only=True)
+    assert 0.0 <= best["val_auc"] <= 1.0 and best["val_auc"] == pytest.approx(trainer.best_auc)
+    assert best["step"] in (2, 4)
