@@ -16,13 +16,6 @@ from .siamese import SiameseNet
 
 log = logging.getLogger(__name__)
 
-# SiamRPN hyper-parameters the TrackingConfig may not (yet) carry. penalty_k 0.04 and
-# window_influence 0.44 are pysot's defaults (pysot/core/config.py; its SiamRPN++ experiment
-# configs tune 0.04-0.05); DaSiamRPN uses 0.055 / 0.42 / lr 0.295.
-DEFAULT_PENALTY_K = 0.04
-DEFAULT_BOX_LR = 0.33
-
-
 def _change(r: np.ndarray) -> np.ndarray:
     return np.maximum(r, 1.0 / r)
 
@@ -39,8 +32,8 @@ class SiamRPNTracker(Tracker):
     ``SiamRPNTracker(net, cfg, name)``: ``net.head`` must return ``(cls, loc)`` (e.g.
     :class:`tracker.rpn.DepthwiseRPNHead`) and carry ``anchor_num``. From ``cfg`` it reads
     ``exemplar_size``, ``instance_size``, ``context``, ``window_influence`` (SiamRPN configs must
-    set their own, e.g. 0.44, rather than SiamFC's 0.176) and ``min_size``, plus ``penalty_k``
-    (default 0.04), ``box_lr`` (0.33), ``anchor_ratios`` and ``anchor_scales`` when present.
+    set their own, e.g. 0.44, rather than SiamFC's 0.176), ``min_size``, ``penalty_k`` and
+    ``box_lr``; anchors use :data:`tracker.anchors.DEFAULT_RATIOS` / ``DEFAULT_SCALES``.
 
     ``init(image, box)`` takes a PIL image or RGB array ``[H,W,3]`` and ``[x,y,w,h]`` (continuous
     pixel coordinates) and caches the template features; ``update(image)`` returns float64
@@ -69,8 +62,8 @@ class SiamRPNTracker(Tracker):
             if getattr(cfg, flag, False):
                 raise ValueError(f"SiamRPNTracker does not support tracking.{flag}")
         self.cfg = cfg
-        self.penalty_k = float(getattr(cfg, "penalty_k", DEFAULT_PENALTY_K))
-        self.box_lr = float(getattr(cfg, "box_lr", DEFAULT_BOX_LR))
+        # pysot's SiamRPN++ defaults: penalty_k 0.04, window_influence 0.44, lr 0.33
+        self.penalty_k, self.box_lr = cfg.penalty_k, cfg.box_lr
         self.device = torch.device(device)
         self.net = net.to(self.device).eval()
         self.score_size = None  # known after the first search
