@@ -33,6 +33,10 @@ def save_checkpoint(path: str | Path, model: torch.nn.Module, config: Config, **
     os.close(fd)
     try:
         torch.save(payload, tmp)
+        # mkstemp creates 0600 files; give the checkpoint the usual permissions
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -1,0 +1,44 @@
+"""The trained models that ship with eqtrack: they exist, load with weights_only=True, are the
+default, and track."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from tracker.boxes import iou_xywh
+from tracker.build import build_tracker
+from tracker.errors import CheckpointError
+from tracker.shipped import DEFAULT_MODEL, shipped_models
+
+SHIPPED = ["eqtrack-resnet22", "eqtrack-ien-resnet22", "eqtrack-p4-att-resnet22"]
+
+
+def test_the_three_trained_models_ship_and_load_with_weights_only():
+    models = shipped_models()
+    assert set(SHIPPED) <= set(models)
+    assert DEFAULT_MODEL in models
+    for name in SHIPPED:
+        payload = torch.load(models[name], weights_only=True)
+        assert payload["format"] == "eqtrack" and payload["config"]["name"] == name
+        assert "optimizer" not in payload and "tools/train.py" in payload["command"]
+        assert models[name].stat().st_size < 8 * 2 ** 20
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_models_track_a_generated_target(easy_sequence, name):
+    t = build_tracker(checkpoint=name)
+    assert t.name == name
+    seq = easy_sequence
+    t.init(seq.frames[0], seq.boxes[0])
+    boxes = np.array([t.update(f) for f in seq.frames[1:]])
+    assert iou_xywh(boxes, seq.boxes[1:]).mean() > 0.5
+
+
+def test_default_is_used_when_no_model_is_named_and_names_are_checked():
+    assert build_tracker().name == DEFAULT_MODEL
+    assert build_tracker(checkpoint="default").name == DEFAULT_MODEL
+    # a model override asks for a fresh network from the default config
+    assert build_tracker(overrides=["model.backbone_args.width=0.25"]).name == "siamfc_resnet22"
+    with pytest.raises(CheckpointError, match="neither a .pt file nor a shipped model"):
+        build_tracker(checkpoint="eqtrack-nope")
