@@ -23,6 +23,7 @@ from tracker.build import build_tracker
 from tracker.cli import entry, setup_logging
 from tracker.errors import InputError
 from tracker.evaluation import FolderDataset, read_groundtruth
+from tracker.shipped import resolve_checkpoint
 from tracker.video import read_image
 
 
@@ -47,7 +48,8 @@ def angle_error(a, b) -> np.ndarray:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--root", required=True, help="folder of OTB-layout sequences")
-    p.add_argument("--tracker", action="append", required=True, help="config YAML or checkpoint")
+    p.add_argument("--tracker", action="append", required=True,
+                   help="config YAML, checkpoint, or shipped model name")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override applied to every tracker (repeatable)")
     args = p.parse_args(argv)
@@ -57,9 +59,9 @@ def main(argv=None) -> int:
     print(f"{'tracker':<40} {'mean err':>9} {'p90 err':>8} {'frames':>7} {'FPS':>6}")
     for spec in args.tracker:
         overrides = ["tracking.estimate_rotation=true"] + args.overrides
-        is_ckpt = Path(spec).suffix == ".pt"
-        tracker = build_tracker(config=None if is_ckpt else spec,
-                                checkpoint=spec if is_ckpt else None, overrides=overrides)
+        ckpt = resolve_checkpoint(spec)  # a shipped model's name or a .pt file
+        tracker = build_tracker(config=None if ckpt else spec, checkpoint=ckpt,
+                                overrides=overrides)
         errors, updates, seconds = [], 0, 0.0
         for (files, anno), truth in zip(data, truths):
             if len(truth) != len(files):
