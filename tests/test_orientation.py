@@ -78,3 +78,12 @@ def test_bad_rotation_step_is_a_config_error():
     with pytest.raises(ConfigError, match="rotation_step.*must divide 90"):
         build_tracker("configs/siamfc_p4_resnet22.yaml",
                       overrides=["tracking.estimate_rotation=true", "tracking.rotation_step=7"])
+
+
+def test_motion_constraint_limits_the_change_even_below_the_bank_step():
+    est = OrientationEstimator(None, step=15.0, max_change=2.0)
+    est.angle = 7.0
+    scores = torch.zeros(24, 1, 1)
+    scores[6] = 1.0  # the bank says 90 degrees
+    new = est.update(scores, (0, 0))
+    assert 5.0 - 1e-9 <= new <= 9.0 + 1e-9

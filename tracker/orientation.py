@@ -70,7 +70,8 @@ class OrientationEstimator:
         s = scores[:, cell[0], cell[1]].double()
         k = len(s)
         diff = (self.angles - self.angle + 180.0) % 360.0 - 180.0
-        allowed = diff.abs() <= self.max_change + 1e-9
+        # the nearest bank angle always stays a candidate, even when max_change < step
+        allowed = (diff.abs() <= self.max_change + 1e-9) | (diff.abs() == diff.abs().min())
         best = int(torch.argmax(torch.where(allowed, s, torch.full_like(s, -math.inf))))
         prev, nxt = s[(best - 1) % k], s[(best + 1) % k]
         curve = float(prev - 2 * s[best] + nxt)
