@@ -18,6 +18,25 @@ from .siamese import SiameseNet
 log = logging.getLogger(__name__)
 
 
+def initial_state(image, box) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What every Siamese tracker's ``init`` starts from: ``(img, center, target_sz,
+    image_size)`` = RGB uint8 ``[H,W,3]``, ``[cx, cy]``, ``[w, h]`` and ``[W, H]`` (float64),
+    after checking that ``box`` (``[x, y, w, h]``) lies in the image."""
+    img = as_rgb_array(image)
+    h_img, w_img = img.shape[:2]
+    check_box_in_image(box, w_img, h_img)
+    cx, cy, w, h = xywh_to_cxcywh(box)
+    return (img, np.array([cx, cy], dtype=np.float64), np.array([w, h], dtype=np.float64),
+            np.array([w_img, h_img], dtype=np.float64))
+
+
+def template_side(target_sz: np.ndarray, context: float) -> float:
+    """SiamFC's template side for a ``[w, h]`` target: ``sqrt((w + p)(h + p))``,
+    ``p = context * (w + h)``."""
+    pad = context * float(np.sum(target_sz))
+    return float(np.sqrt(np.prod(np.asarray(target_sz) + pad)))
+
+
 class SiamFCTracker(Tracker):
     """SiamFC inference around any :class:`SiameseNet` whose head returns a score map.
 
@@ -53,15 +72,8 @@ class SiamFCTracker(Tracker):
 
     @torch.inference_mode()
     def init(self, image, box) -> None:
-        img = as_rgb_array(image)
-        h_img, w_img = img.shape[:2]
-        check_box_in_image(box, w_img, h_img)
-        cx, cy, w, h = xywh_to_cxcywh(box)
-        self.center = np.array([cx, cy])
-        self.target_sz = np.array([w, h])
-        self.image_size = np.array([w_img, h_img], dtype=np.float64)
-        context = self.cfg.context * float(np.sum(self.target_sz))
-        self.z_sz = float(np.sqrt(np.prod(self.target_sz + context)))
+        img, self.center, self.target_sz, self.image_size = initial_state(image, box)
+        self.z_sz = template_side(self.target_sz, self.cfg.context)
         self.x_sz = self.z_sz * self.cfg.instance_size / self.cfg.exemplar_size
         self.min_z_sz, self.max_z_sz = self._z_limits()
         self.avg_color = mean_color(img)

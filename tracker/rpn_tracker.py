@@ -8,9 +8,10 @@ import torch
 from got10k.trackers import Tracker
 
 from .anchors import DEFAULT_RATIOS, DEFAULT_SCALES, decode, generate_anchors
-from .boxes import check_box_in_image, cxcywh_to_xywh, xywh_to_cxcywh
+from .boxes import cxcywh_to_xywh
 from .config import TrackingConfig
 from .crops import as_rgb_array, crop_square, mean_color, to_tensor
+from .inference import initial_state, template_side
 from .rpn import check_compatible, flatten_cls, flatten_loc
 from .siamese import SiameseNet
 
@@ -72,21 +73,14 @@ class SiamRPNTracker(Tracker):
 
     @torch.inference_mode()
     def init(self, image, box) -> None:
-        img = as_rgb_array(image)
-        h_img, w_img = img.shape[:2]
-        check_box_in_image(box, w_img, h_img)
-        cx, cy, w, h = xywh_to_cxcywh(box)
-        self.center = np.array([cx, cy])
-        self.target_sz = np.array([w, h])
-        self.image_size = np.array([w_img, h_img], dtype=np.float64)
+        img, self.center, self.target_sz, self.image_size = initial_state(image, box)
         self.avg_color = mean_color(img)
         z_sz = self._z_size()
         z = crop_square(img, self.center, z_sz, self.cfg.exemplar_size, self.avg_color)
         self.kernel = self.net.template(to_tensor([z]).to(self.device))
 
     def _z_size(self) -> float:
-        context = self.cfg.context * float(np.sum(self.target_sz))
-        return float(np.sqrt(np.prod(self.target_sz + context)))
+        return template_side(self.target_sz, self.cfg.context)
 
     @torch.inference_mode()
     def update(self, image) -> np.ndarray:
