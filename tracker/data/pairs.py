@@ -240,16 +240,22 @@ class _VideoSource:
         return Pair(z, track.boxes[i].copy(), x, track.boxes[j].copy())
 
 
-def _otb_track(seq: Path, origin: int) -> _Track:
-    img_dir, gt = seq / "img", seq / "groundtruth_rect.txt"
-    if not img_dir.is_dir():
-        raise InputError(f"sequence '{seq}': missing folder 'img'")
+def _frames_and_boxes(img_dir: Path, gt: Path, origin: int) -> tuple[list, np.ndarray]:
+    """Frame files of ``img_dir`` and the 0-based boxes of ``gt``, one per frame."""
     files = _image_files(img_dir)
     boxes = read_groundtruth(gt)
     if len(files) != len(boxes):
         raise InputError(f"{gt}: {len(boxes)} ground-truth lines but {len(files)} frames in "
                          f"'{img_dir}'")
     boxes[:, :2] -= origin
+    return files, boxes
+
+
+def _otb_track(seq: Path, origin: int) -> _Track:
+    img_dir = seq / "img"
+    if not img_dir.is_dir():
+        raise InputError(f"sequence '{seq}': missing folder 'img'")
+    files, boxes = _frames_and_boxes(img_dir, seq / "groundtruth_rect.txt", origin)
     return _make_track(seq.name, img_dir, files, boxes)
 
 
@@ -267,13 +273,7 @@ def _read_absence(seq: Path, count: int) -> Optional[np.ndarray]:
 
 
 def _got_track(seq: Path, origin: int) -> _Track:
-    gt = seq / "groundtruth.txt"
-    files = _image_files(seq)
-    boxes = read_groundtruth(gt)
-    if len(files) != len(boxes):
-        raise InputError(f"{gt}: {len(boxes)} ground-truth lines but {len(files)} frames in "
-                         f"'{seq}'")
-    boxes[:, :2] -= origin
+    files, boxes = _frames_and_boxes(seq, seq / "groundtruth.txt", origin)
     return _make_track(seq.name, seq, files, boxes, _read_absence(seq, len(files)))
 
 
