@@ -124,12 +124,37 @@ def test_train_tool_bad_input_is_one_line(tmp_path):
         (["--resume", tmp_path / "missing.pt"], "not found"),
         (["--data", f"folder:{tmp_path / 'nowhere'}"], "nowhere"),
         (["--set", "train.steps=0"], "train.steps"),
+        (["--set", f"train.init={other}"], "this model needs alexnet"),
+        (["--set", "train.init=no-such-model"], "no such checkpoint"),
     ]:
         proc = run_train("--config", cfg, "--out", tmp_path / "o", "--quiet", *args)
         assert proc.returncode == 2, proc.stderr[-2000:]
         assert "Traceback" not in proc.stderr
         errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
         assert len(errors) == 1 and fragment in errors[0], proc.stderr[-2000:]
+
+
+def test_train_init_loads_the_backbone_and_keeps_the_seeded_head(tmp_path):
+    from tracker.build import build_model
+    from tracker.checkpoint import save_checkpoint
+
+    model = {"backbone": "resnet22", "backbone_args": {"width": 0.25}}
+    fc = config_from_dict({"model": {**model, "init_seed": 5}})
+    source = build_model(fc)
+    save_checkpoint(tmp_path / "fc.pt", source, fc)
+    rpn = config_from_dict({"model": {**model, "head": "rpn", "head_args": {"hidden": 32}},
+                            "tracking": {"tracker": "siamrpn"},
+                            "train": {**TINY["train"], "init": str(tmp_path / "fc.pt")}})
+    trainer = Trainer(rpn, None, tmp_path / "out")
+    fresh = build_model(rpn)
+    for (k, a), b in zip(trainer.model.backbone.state_dict().items(),
+                         source.backbone.state_dict().values()):
+        assert torch.equal(a, b), k
+    assert any(not torch.equal(a, b) for a, b in zip(trainer.model.backbone.state_dict().values(),
+                                                     fresh.backbone.state_dict().values()))
+    for (k, a), b in zip(trainer.model.head.state_dict().items(),
+                         fresh.head.state_dict().values()):
+        assert torch.equal(a, b), k
 
 
 def test_validation_keeps_the_best_checkpoint(tmp_path):

@@ -71,7 +71,10 @@ class Trainer:
         self.out = Path(out_dir)
         self.device = torch.device(device)
         self.rank, self.world = rank, world
-        self.model = build_model(config).to(self.device)
+        self.model = build_model(config)
+        if config.train.init:
+            init_backbone(self.model, config)
+        self.model.to(self.device)
         self.net = self.model
         if world > 1:
             self.net = torch.nn.parallel.DistributedDataParallel(
@@ -236,6 +239,29 @@ class Trainer:
             self.best_auc = auc
             self.save(self.out / "best.pt", val_auc=auc)
         return auc
+
+
+def init_backbone(model, config: Config) -> None:
+    """Load the backbone weights of the checkpoint ``config.train.init`` names (a path or a
+    shipped model) into ``model``, the way SiamRPN++ starts from a pretrained backbone: the head
+    keeps its seeded initialization. The checkpoint's backbone and its arguments must be
+    ``config.model``'s."""
+    from .shipped import resolve_checkpoint
+
+    spec = config.train.init
+    path = resolve_checkpoint(spec)
+    if path is None or not Path(path).is_file():
+        raise CheckpointError(f"train.init '{spec}': no such checkpoint or shipped model")
+    source, state, _ = load_checkpoint(path)
+    mine, theirs = config.model, source.model
+    if (theirs.backbone, theirs.backbone_args) != (mine.backbone, mine.backbone_args):
+        raise CheckpointError(f"train.init '{spec}': backbone {theirs.backbone} "
+                              f"{theirs.backbone_args}, this model needs {mine.backbone} "
+                              f"{mine.backbone_args}")
+    prefix = "backbone."
+    weights = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    model.backbone.load_state_dict(weights)
+    log.info("backbone initialized from %s", path)
 
 
 def _quiet_worker(_: int) -> None:
