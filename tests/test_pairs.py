@@ -1,6 +1,7 @@
 """Training-pair pipeline: sources, SiamFC crops, augmentation, determinism, bad input."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -12,11 +13,13 @@ import numpy as np
 import pytest
 import torch
 
-from tracker.data.pairs import (FolderSource, GOT10kSource, ObjectSource, PairBatches,
+from tracker.data.pairs import (FolderSource, GOT10kSource, LaSOTSource, ObjectSource,
+                                PairBatches, VOTSource,
                                 PairSampler, SyntheticSource, build_sources,
                                 measure_pairs_per_second, parse_data_spec,
                                 read_object_annotations)
-from tracker.data.synthetic import SequenceSpec, generate_sequence, write_got10k, write_otb
+from tracker.data.synthetic import (SequenceSpec, generate_sequence, write_got10k, write_otb,
+                                    write_vot)
 from tracker.errors import InputError
 
 SHARED = Path("/work/shared/data")
@@ -179,6 +182,59 @@ def test_generated_otb_and_got10k_layouts_read_back_in_zero_based_coordinates(da
     np.testing.assert_allclose(same.tracks[0].boxes, calm.boxes, atol=1e-3)
     # a GOT-10k subset folder is accepted as the root too
     assert len(GOT10kSource(data["gen_got"] / "train").tracks) == 2
+
+
+def test_vot_polygons_become_boxes_of_the_same_area_around_the_turned_target(tmp_path):
+    import shutil
+
+    turning = generate_sequence(dataclasses.replace(CALM, rotation_speed=6.0), seed=6,
+                                name="turn")
+    write_vot([turning], tmp_path / "vot")
+    boxes = VOTSource(tmp_path / "vot").tracks[0].boxes
+    r = turning.rotated
+    assert np.ptp(r[:, 4]) > 30  # the polygons really are turned
+    np.testing.assert_allclose(boxes[:, 2] * boxes[:, 3], r[:, 2] * r[:, 3], rtol=1e-3)
+    np.testing.assert_allclose(boxes[:, :2] + boxes[:, 2:] / 2, r[:, :2], atol=1e-2)
+    # the VOT toolkit's newer layout keeps the frames in color/
+    seq = tmp_path / "vot" / "turn"
+    (seq / "color").mkdir()
+    for f in seq.glob("*.jpg"):
+        shutil.move(f, seq / "color" / f.name)
+    again = VOTSource(tmp_path / "vot").tracks[0]
+    np.testing.assert_allclose(again.boxes, boxes)
+    assert again.folder.endswith("color")
+    (seq / "groundtruth.txt").write_text("m1,2,3\n")
+    with pytest.raises(InputError, match="line 1: expected 4 values.*masks"):
+        VOTSource(tmp_path / "vot")
+
+
+def write_lasot(root: Path, name: str, seq, hidden: list[int]) -> Path:
+    d = root / name.split("-")[0] / name
+    write_otb(dataclasses.replace(seq, name=name), root / "tmp")
+    d.parent.mkdir(parents=True, exist_ok=True)
+    (root / "tmp" / name).rename(d)
+    (d / "groundtruth_rect.txt").rename(d / "groundtruth.txt")
+    flags = ["1" if i in hidden else "0" for i in range(len(seq.frames))]
+    (d / "full_occlusion.txt").write_text(",".join(flags))
+    (d / "out_of_view.txt").write_text(",".join(["0"] * len(seq.frames)))
+    return d
+
+
+def test_lasot_uses_its_split_one_based_boxes_and_skips_hidden_frames(data, tmp_path):
+    calm = data["calm"]
+    write_lasot(tmp_path, "airplane-10", calm, hidden=[3, 4])   # LaSOT train split
+    write_lasot(tmp_path, "airplane-1", calm, hidden=[])        # LaSOT test split
+    train = LaSOTSource(tmp_path, subset="train")
+    assert [t.name for t in train.tracks] == ["airplane-10"]
+    np.testing.assert_allclose(train.tracks[0].boxes, calm.boxes, atol=1e-3)
+    assert 3 not in train.tracks[0].usable and 4 not in train.tracks[0].usable
+    assert len(train.tracks[0].usable) == len(calm.frames) - 2
+    assert len(LaSOTSource(tmp_path, subset="all").tracks) == 2
+    (tmp_path / "airplane" / "airplane-10" / "out_of_view.txt").write_text("0,1")
+    with pytest.raises(InputError, match="out_of_view.txt: 2 values but 12 frames"):
+        LaSOTSource(tmp_path)
+    with pytest.raises(InputError, match="no LaSOT train sequence"):
+        LaSOTSource(tmp_path / "airplane")
 
 
 def test_got10k_without_meta_files_and_pairs_within_max_gap(data, tmp_path):

@@ -5,7 +5,8 @@
     torchrun --nproc_per_node N tools/train.py ...   (DistributedDataParallel)
 
 ``--data type:root[:weight]`` (repeatable) replaces the config's ``train.data``: ``folder`` (any
-OTB- or GOT-10k-layout folder), ``got10k`` (GOT-10k train), ``objects`` (pairs synthesized from
+OTB- or GOT-10k-layout folder), ``got10k`` (GOT-10k train), ``vot`` (VOT layout, boxes or
+polygons), ``lasot`` (LaSOT, its train split), ``objects`` (pairs synthesized from
 annotated still images: boxes.json, COCO JSON or PASCAL VOC), ``synthetic`` (generated
 sequences, no root). Writes OUT/latest.pt (every train.checkpoint_every steps, with the
 optimizer state), OUT/final.pt (weights and config only, at the end), OUT/best.pt

@@ -62,14 +62,25 @@ def rotated_to_polygon(rbox) -> np.ndarray:
     return np.stack(corners, axis=-1)
 
 
-def polygon_to_xywh(poly) -> np.ndarray:
-    """Axis-aligned bounding box ``[x, y, w, h]`` of polygons ``[..., 2K]``."""
+def polygon_to_xywh(poly, keep_area: bool = False) -> np.ndarray:
+    """Axis-aligned bounding box ``[x, y, w, h]`` of polygons ``[..., 2K]``.
+
+    ``keep_area``: shrink the bounding box about its centre until its area equals the polygon's
+    (shoelace formula), the convention of the VOT toolkit and pysot for the axis-aligned box of a
+    rotated target: it covers the target rather than its rotated corners' empty margins."""
     p = np.asarray(poly, dtype=np.float64)
     if p.shape[-1] % 2 or p.shape[-1] < 6:
         raise ValueError(f"a polygon needs an even number (>= 6) of values, got {p.shape[-1]}")
     xs, ys = p[..., 0::2], p[..., 1::2]
     x1, y1 = xs.min(-1), ys.min(-1)
-    return np.stack([x1, y1, xs.max(-1) - x1, ys.max(-1) - y1], axis=-1)
+    w, h = xs.max(-1) - x1, ys.max(-1) - y1
+    if keep_area:
+        area = 0.5 * np.abs((xs * np.roll(ys, -1, axis=-1) - np.roll(xs, -1, axis=-1) * ys)
+                            .sum(-1))
+        s = np.sqrt(area / np.maximum(w * h, 1e-12))
+        x1, y1 = x1 + w * (1 - s) / 2, y1 + h * (1 - s) / 2
+        w, h = w * s, h * s
+    return np.stack([x1, y1, w, h], axis=-1)
 
 
 def iou_xywh(a, b) -> np.ndarray:

@@ -20,6 +20,8 @@ decoded, draw again"; the image is skipped with a logging warning).
   layout (``list.txt``, ``<seq>/*.jpg`` + ``groundtruth.txt``, ``absence.label``), detected per
   folder.
 * :class:`GOT10kSource`: a GOT-10k root read through ``got10k.datasets.GOT10k``.
+* :class:`VOTSource`: VOT layout (``list.txt``, boxes or polygons); :class:`LaSOTSource`: LaSOT
+  (``<class>/<class>-<n>/``, its train/test split, occlusion and out-of-view flags).
 * :class:`ObjectSource`: pairs synthesized from annotated still images (``boxes.json``, COCO
   JSON or PASCAL VOC XML): the object is cut, scaled, turned, recoloured and pasted at a random
   place onto another picture, with look-alike distractors (the DaSiamRPN way of stretching
@@ -66,7 +68,7 @@ from .synthetic import SequenceSpec, generate_sequence
 
 log = logging.getLogger(__name__)
 
-DATA_TYPES = ("folder", "got10k", "objects", "synthetic")
+DATA_TYPES = ("folder", "got10k", "vot", "lasot", "objects", "synthetic")
 # a source that yields nothing decodable this many times in a row is broken, not unlucky
 MAX_TRIES = 32
 # generated sequences for SyntheticSource(spec=None): small and quick (~0.4 s each to render)
@@ -240,10 +242,16 @@ class _VideoSource:
         return Pair(z, track.boxes[i].copy(), x, track.boxes[j].copy())
 
 
-def _frames_and_boxes(img_dir: Path, gt: Path, origin: int) -> tuple[list, np.ndarray]:
-    """Frame files of ``img_dir`` and the 0-based boxes of ``gt``, one per frame."""
+def _frames_and_boxes(img_dir: Path, gt: Path, origin: int, polygons: bool = False
+                      ) -> tuple[list, np.ndarray]:
+    """Frame files of ``img_dir`` and the 0-based boxes of ``gt``, one per frame.
+
+    ``polygons``: ``gt`` may hold 8-value polygons (VOT) instead of boxes; they become
+    axis-aligned boxes of the same area (:func:`tracker.boxes.polygon_to_xywh`)."""
     files = _image_files(img_dir)
-    boxes = read_groundtruth(gt)
+    boxes = read_groundtruth(gt, _values_per_line(gt) if polygons else 4)
+    if boxes.shape[1] == 8:
+        boxes = polygon_to_xywh(boxes, keep_area=True)
     if len(files) != len(boxes):
         raise InputError(f"{gt}: {len(boxes)} ground-truth lines but {len(files)} frames in "
                          f"'{img_dir}'")
@@ -275,6 +283,21 @@ def _read_absence(seq: Path, count: int) -> Optional[np.ndarray]:
 def _got_track(seq: Path, origin: int) -> _Track:
     files, boxes = _frames_and_boxes(seq, seq / "groundtruth.txt", origin)
     return _make_track(seq.name, seq, files, boxes, _read_absence(seq, len(files)))
+
+
+def _values_per_line(gt: Path) -> int:
+    """4 or 8: the number of values on the first line of a VOT ground-truth file (the reader
+    then holds every line to it)."""
+    if not gt.is_file():
+        raise InputError(f"ground truth '{gt}' not found")
+    with open(gt) as f:
+        first = next((line for line in f if line.strip()), "")
+    n = len(first.replace(",", " ").split())
+    if n not in (4, 8):
+        raise InputError(f"{gt}, line 1: expected 4 values (box) or 8 (polygon), got {n}"
+                         + (" (VOT 2020+ masks are not supported)" if first.lstrip()
+                            .startswith("m") else ""))
+    return n
 
 
 class FolderSource(_VideoSource):
@@ -381,6 +404,95 @@ class GOT10kSource(_VideoSource):
         boxes = np.atleast_2d(np.asarray(anno, dtype=np.float64))
         names = [os.path.basename(f) for f in files]
         return _make_track(seq.name, seq, names, boxes, _read_absence(seq, len(names)))
+
+
+class VOTSource(_VideoSource):
+    """Pairs from a VOT-layout folder (the VOT toolkit's, as got10k reads VOT2013-2018):
+    ``ROOT/list.txt`` naming the sequences, frames ``ROOT/<seq>/*.jpg`` (or ``<seq>/color/``)
+    and ``<seq>/groundtruth.txt`` with one box (4 values) or polygon (8 values) per frame;
+    polygons become axis-aligned boxes of the same area. ``origin``: coordinate of the first
+    pixel in the files (0, as got10k and pysot read VOT)."""
+
+    def __init__(self, root: str | Path, max_gap: int = 100, origin: int = 0) -> None:
+        root = Path(root)
+        list_file = root / "list.txt"
+        if not root.is_dir():
+            raise InputError(f"VOT folder '{root}' not found")
+        if not list_file.is_file():
+            raise InputError(f"VOT folder '{root}' has no list.txt")
+        tracks = []
+        for name in (n.strip() for n in list_file.read_text().splitlines()):
+            if not name:
+                continue
+            seq = root / name
+            if not seq.is_dir():
+                raise InputError(f"{list_file} names sequence '{name}' but folder '{seq}' "
+                                 f"is missing")
+            img_dir = seq / "color" if (seq / "color").is_dir() else seq
+            files, boxes = _frames_and_boxes(img_dir, seq / "groundtruth.txt", int(origin),
+                                             polygons=True)
+            tracks.append(_make_track(name, img_dir, files, boxes))
+        if not tracks:
+            raise InputError(f"{list_file} names no sequence")
+        self.root = str(root)
+        super().__init__(tracks, max_gap, f"vot {root}")
+
+
+def _lasot_flags(path: Path, count: int) -> Optional[np.ndarray]:
+    """LaSOT's ``full_occlusion.txt`` / ``out_of_view.txt``: one line of ``count`` 0/1 values."""
+    if not path.is_file():
+        return None
+    text = path.read_text().replace(",", " ").split()
+    try:
+        flags = np.array([int(float(v)) for v in text], dtype=bool)
+    except ValueError:
+        raise InputError(f"{path}: not a list of 0/1 values") from None
+    if len(flags) != count:
+        raise InputError(f"{path}: {len(flags)} values but {count} frames")
+    return flags
+
+
+class LaSOTSource(_VideoSource):
+    """Pairs from LaSOT: ``ROOT/<class>/<class>-<n>/img/*.jpg`` + ``groundtruth.txt`` (1-based
+    boxes, like OTB). Frames flagged in ``full_occlusion.txt`` or ``out_of_view.txt`` are never
+    drawn. ``subset``: ``train`` or ``test`` (LaSOT's official split, as got10k ships it in
+    ``lasot.json``; only the sequences present on disk, since LaSOT comes per class) or ``all``
+    (every sequence found)."""
+
+    def __init__(self, root: str | Path, subset: str = "train", max_gap: int = 100,
+                 origin: int = 1) -> None:
+        root = Path(root)
+        if not root.is_dir():
+            raise InputError(f"LaSOT folder '{root}' not found")
+        found = {p.parent.name: p.parent for p in sorted(root.glob("*/*/groundtruth.txt"))}
+        if subset == "all":
+            names = sorted(found)
+        elif subset in ("train", "test"):
+            import got10k.datasets
+
+            split = Path(got10k.datasets.__file__).parent / "lasot.json"
+            wanted = json.loads(split.read_text())[subset]
+            names = [n for n in wanted if n in found]
+            if names and len(names) < len(wanted):
+                log.info("LaSOT %s: %d of the split's %d sequences on disk", subset,
+                         len(names), len(wanted))
+        else:
+            raise InputError(f"LaSOT subset '{subset}': use train, test or all")
+        if not names:
+            raise InputError(f"no LaSOT {subset} sequence in '{root}' "
+                             "(<class>/<class>-<n>/img/*.jpg + groundtruth.txt)")
+        tracks = []
+        for name in names:
+            seq = found[name]
+            files, boxes = _frames_and_boxes(seq / "img", seq / "groundtruth.txt", int(origin))
+            absent = np.zeros(len(files), dtype=bool)
+            for flag in ("full_occlusion.txt", "out_of_view.txt"):
+                f = _lasot_flags(seq / flag, len(files))
+                if f is not None:
+                    absent |= f
+            tracks.append(_make_track(name, seq / "img", files, boxes, absent))
+        self.root, self.subset = str(root), subset
+        super().__init__(tracks, max_gap, f"lasot {root}")
 
 
 class SyntheticSource:
@@ -765,6 +877,8 @@ class ObjectSource:
 _OPTIONS: dict[str, dict[str, type]] = {
     "folder": {"max_gap": int, "origin": int},
     "got10k": {"subset": str, "max_gap": int},
+    "vot": {"max_gap": int, "origin": int},
+    "lasot": {"subset": str, "max_gap": int, "origin": int},
     "objects": {"photos": str, "max_rotation": float, "max_scale": float, "min_size": float,
                 "distractors": int, "blur": float, "recolor": float},
     "synthetic": {"pool": int, "max_gap": int, "seed": int},
@@ -783,7 +897,8 @@ def _scalar(text: str) -> Any:
 def parse_data_spec(text: str) -> dict:
     """Parse a ``--data`` value into a spec dict for :func:`build_sources`.
 
-    Forms: ``folder:ROOT[:WEIGHT]``, ``got10k:ROOT[:WEIGHT]``, ``objects:ROOT[:WEIGHT]``,
+    Forms: ``folder:ROOT[:WEIGHT]``, ``got10k:ROOT[:WEIGHT]``, ``vot:ROOT[:WEIGHT]``,
+    ``lasot:ROOT[:WEIGHT]``, ``objects:ROOT[:WEIGHT]``,
     ``synthetic[:WEIGHT]``, each optionally followed by ``:key=value`` options (see
     :func:`build_sources`), e.g. ``objects:data/objects:2:photos=data/photos:max_rotation=45``.
     Returns ``{"type", "root" (absent for synthetic), "weight", options...}``.
@@ -844,7 +959,8 @@ def _options(spec: dict, kind: str, where: str) -> dict:
 def build_source(spec: dict):
     """One source from a spec dict ``{"type", "root", "weight", options...}``.
 
-    Options: folder ``max_gap``, ``origin``; got10k ``subset`` (train), ``max_gap``; objects
+    Options: folder ``max_gap``, ``origin``; got10k ``subset`` (train), ``max_gap``; vot
+    ``max_gap``, ``origin`` (0); lasot ``subset`` (train|test|all), ``max_gap``, ``origin`` (1); objects
     ``photos`` (a folder of background pictures; default the ``photos`` folder next to ROOT if
     there is one; ``""`` or ``none`` for none), ``max_rotation``, ``max_scale``, ``min_size``,
     ``distractors``, ``blur``, ``recolor``; synthetic ``pool``, ``max_gap``, ``seed``.
@@ -871,6 +987,10 @@ def build_source(spec: dict):
         return FolderSource(root, **opts)
     if kind == "got10k":
         return GOT10kSource(root, **opts)
+    if kind == "vot":
+        return VOTSource(root, **opts)
+    if kind == "lasot":
+        return LaSOTSource(root, **opts)
     photos = opts.pop("photos", None)
     if photos is None:
         sibling = root.parent / "photos" if root.is_dir() else root.parent.parent / "photos"
