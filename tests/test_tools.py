@@ -245,4 +245,7 @@ def test_benchmark_measures_data_and_training_throughput():
     assert proc.returncode == 0, proc.stderr
     row = next(line.split() for line in proc.stdout.splitlines()
                if line.startswith("siamrpn_resnet22"))
-    assert row[1] == "resnet22" and row[2] == "2" and float(row[3]) > 0 and float(row[4]) > 0
+    assert row[1] == "resnet22" and row[2] == "2" and len(row) == 7  # data + three options
+    assert all(float(v) > 0 for v in row[3:])
+    assert_one_line_error(run_tool("benchmark.py", "--training", "--options", "fp32,fp8"),
+                          "unknown fp8")

@@ -11,6 +11,7 @@ import torch
 
 from tracker.config import config_from_dict
 from tracker.engine import Trainer, learning_rate, siamfc_targets
+from tracker.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"name": "tiny", "model": {"backbone": "alexnet", "backbone_args": {"width": 0.25}},
@@ -155,6 +156,23 @@ def test_train_init_loads_the_backbone_and_keeps_the_seeded_head(tmp_path):
     for (k, a), b in zip(trainer.model.head.state_dict().items(),
                          fresh.head.state_dict().values()):
         assert torch.equal(a, b), k
+
+
+def test_channels_last_and_bf16_change_the_arithmetic_not_the_step(tmp_path):
+    reference = Trainer(tiny_config(), None, tmp_path / "a")
+    batch = sampler_for(tiny_config()).batch(0, 4)
+    base = reference.train_step(batch)["loss"]
+    for option, tol in [({"channels_last": True}, 1e-4), ({"amp": "bf16"}, 3e-2),
+                        ({"channels_last": True, "amp": "bf16"}, 3e-2)]:
+        trainer = Trainer(tiny_config(**option), None, tmp_path / "b")
+        assert trainer.train_step(batch)["loss"] == pytest.approx(base, rel=tol), option
+        for (k, a), b in zip(trainer.model.state_dict().items(),
+                             reference.model.state_dict().values()):
+            if a.is_floating_point():
+                assert a.dtype == torch.float32  # weights stay fp32 under autocast
+                assert torch.allclose(a, b, rtol=tol, atol=1e-3), (option, k)
+    with pytest.raises(ConfigError, match="train.amp"):
+        Trainer(tiny_config(amp="fp16"), None, tmp_path / "c")
 
 
 def test_validation_keeps_the_best_checkpoint(tmp_path):

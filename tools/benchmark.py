@@ -2,13 +2,15 @@
 size, all measured in one run (round-robin, so machine noise hits every model alike).
 
     python tools/benchmark.py [--config C ...] [--repeats 10] [--threads N] [--set KEY=VALUE]
-        [--training [--data SPEC ...]]
+        [--training [--data SPEC ...] [--options fp32,channels_last,bf16,compile]]
 
 Without ``--config`` every YAML in configs/ is measured. Sizes and the search batch (the number
 of scales) come from each config's ``tracking`` section. Times are medians over ``--repeats``
 forward passes under ``torch.inference_mode`` after two warm-up passes. With ``--training``:
 pairs per second of the data pipeline alone (``train.data``, or ``--data``) and of full training
-steps (forward, losses, backward, SGD step) at ``train.batch_size``, median over ``--repeats``.
+steps (forward, losses, backward, SGD step) at ``train.batch_size``, median over ``--repeats``,
+for each speed option in ``--options`` (``train.channels_last``, ``train.amp=bf16``,
+``train.compile``), all measured round-robin in one run.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from tracker.build import CONFIG_DIR, build_model_from
 from tracker.cli import entry, setup_logging
+from tracker.errors import InputError
 
 
 def _flops(backbone, x: torch.Tensor) -> int:
@@ -42,10 +45,15 @@ def training_benchmark(configs: list[str], args) -> int:
     from tracker.engine import Trainer
     from train import make_sampler
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, fp32, "
-          f"median of {args.repeats}")
-    header = f"{'config':<26} {'backbone':<18} {'batch':>5} {'data pairs/s':>13} " \
-             f"{'train pairs/s':>14}"
+    options = [o.strip() for o in args.options.split(",") if o.strip()]
+    unknown = sorted(set(options) - set(TRAIN_OPTIONS))
+    if unknown:
+        raise InputError(f"--options: unknown {', '.join(unknown)} (known: "
+                         f"{', '.join(TRAIN_OPTIONS)})")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, median of "
+          f"{args.repeats}; train pairs/s per option (compile: after its first, compiling step)")
+    header = f"{'config':<26} {'backbone':<18} {'batch':>5} {'data pairs/s':>13} " + \
+        " ".join(f"{o:>13}" for o in options)
     print(header)
     print("-" * len(header))
     for c in configs:
@@ -57,17 +65,33 @@ def training_benchmark(configs: list[str], args) -> int:
         sampler = make_sampler(cfg)
         b = cfg.train.batch_size
         data_rate = measure_pairs_per_second(sampler, b, args.repeats)
-        trainer = Trainer(cfg, sampler, "/nonexistent-unused")
         batch = sampler.batch(0, b)
-        trainer.train_step(batch)  # warm-up
-        times = []
-        for _ in range(args.repeats):
-            t0 = time.perf_counter()
-            trainer.train_step(batch)
-            times.append(time.perf_counter() - t0)
-        print(f"{cfg.name:<26} {cfg.model.backbone:<18} {b:>5} {data_rate:>13.1f} "
-              f"{b / statistics.median(times):>14.2f}")
+        trainers = []
+        for o in options:
+            d = config_to_dict(cfg)
+            d["train"].update(TRAIN_OPTIONS[o])
+            trainer = Trainer(config_from_dict(d), sampler, "/nonexistent-unused")
+            trainer.train_step(batch)  # warm-up (and compilation)
+            trainers.append(trainer)
+        times = [[] for _ in options]
+        for _ in range(args.repeats):  # round-robin: noise hits every option alike
+            for trainer, t in zip(trainers, times):
+                t0 = time.perf_counter()
+                trainer.train_step(batch)
+                t.append(time.perf_counter() - t0)
+        print(f"{cfg.name:<26} {cfg.model.backbone:<18} {b:>5} {data_rate:>13.1f} " +
+              " ".join(f"{b / statistics.median(t):>13.2f}" for t in times))
     return 0
+
+
+# training speed options (train.* config keys) --options can compare
+TRAIN_OPTIONS = {
+    "fp32": {},
+    "channels_last": {"channels_last": True},
+    "bf16": {"amp": "bf16"},
+    "channels_last+bf16": {"channels_last": True, "amp": "bf16"},
+    "compile": {"compile": True},
+}
 
 
 @entry
@@ -82,6 +106,9 @@ def main(argv=None) -> int:
                    help="measure the data pipeline and training steps instead")
     p.add_argument("--data", action="append", default=[], metavar="TYPE:ROOT[:WEIGHT]",
                    help="training data for --training (default: each config's train.data)")
+    p.add_argument("--options", default="fp32,channels_last,bf16",
+                   help="--training: comma-separated speed options to compare "
+                        f"({', '.join(TRAIN_OPTIONS)}; compile takes minutes to compile on CPU)")
     args = p.parse_args(argv)
     setup_logging()
     if args.threads:

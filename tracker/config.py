@@ -94,6 +94,10 @@ class TrainConfig:
     # backbone weights to start from: a checkpoint path or a shipped model's name ("" = the
     # seeded random initialization); its backbone and backbone_args must match model's
     init: str = ""
+    # speed options (tools/benchmark.py --training measures what each buys on a machine)
+    channels_last: bool = False    # NHWC activations and weights
+    compile: bool = False          # torch.compile(dynamic=False) of the forward pass
+    amp: str = "fp32"              # fp32, or bf16 (autocast of the forward; losses in fp32)
 
 
 @dataclass(frozen=True)

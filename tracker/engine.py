@@ -25,7 +25,7 @@ from .anchors import batch_anchor_targets, generate_anchors
 from .build import build_model
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import Config
-from .errors import CheckpointError
+from .errors import CheckpointError, ConfigError
 from .losses import rpn_loss, siamfc_loss
 
 log = logging.getLogger(__name__)
@@ -74,12 +74,17 @@ class Trainer:
         self.model = build_model(config)
         if config.train.init:
             init_backbone(self.model, config)
-        self.model.to(self.device)
+        t = config.train
+        if t.amp not in ("fp32", "bf16"):
+            raise ConfigError(f"train.amp must be fp32 or bf16, got {t.amp!r}")
+        self.memory_format = torch.channels_last if t.channels_last else torch.contiguous_format
+        self.model.to(self.device, memory_format=self.memory_format)
         self.net = self.model
         if world > 1:
             self.net = torch.nn.parallel.DistributedDataParallel(
                 self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
-        t = config.train
+        # compiled once per input shape (batch and crop sizes are fixed in a run)
+        self.forward = torch.compile(self.net, dynamic=False) if t.compile else self.net
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=t.lr, momentum=t.momentum,
                                          weight_decay=t.weight_decay)
         self.step = 0
@@ -116,11 +121,16 @@ class Trainer:
     def losses(self, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
         """Total loss and its terms for one batch (``z``, ``x``, ``target`` as the sampler
         gives them)."""
-        z, x = batch["z"].to(self.device), batch["x"].to(self.device)
+        z = batch["z"].to(self.device, memory_format=self.memory_format)
+        x = batch["x"].to(self.device, memory_format=self.memory_format)
         target = batch["target"]
         terms = {}
+        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16,
+                                  enabled=self.cfg.train.amp == "bf16")
         if self.head_kind == "rpn":
-            cls, loc = self.net(z, x)
+            with autocast:
+                cls, loc = self.forward(z, x)
+            cls, loc = cls.float(), loc.float()
             if self._anchors is None:
                 self._anchors = generate_anchors(self.model.backbone.stride,
                                                  score_size=cls.size(-1))
@@ -130,15 +140,18 @@ class Trainer:
                                     w.to(self.device))
             terms.update({k: float(v) for k, v in parts.items()})
         else:
-            response = self.net(z, x)
+            with autocast:
+                response = self.forward(z, x).float()
             labels, weights = siamfc_targets(target, response.size(-1),
                                              self.model.backbone.stride,
                                              self.cfg.train.label_radius)
             total = siamfc_loss(response, labels.to(self.device), weights.to(self.device))
             terms["siamfc"] = float(total.detach())
         # on the template crops: a quarter of the search crops' cost, the same images
-        reg = self.model.backbone.regularization_loss(z)
+        with autocast:
+            reg = self.model.backbone.regularization_loss(z)
         if reg is not None:
+            reg = reg.float()
             terms["ien"] = float(reg.detach())
             total = total + reg
         terms["loss"] = float(total.detach())
