@@ -175,6 +175,25 @@ def test_channels_last_and_bf16_change_the_arithmetic_not_the_step(tmp_path):
         Trainer(tiny_config(amp="fp16"), None, tmp_path / "c")
 
 
+def test_tensorboard_log_has_the_csv_terms_or_a_clear_error(tmp_path):
+    trainer = Trainer(tiny_config(steps=2, tensorboard=True), sampler_for(tiny_config()),
+                      tmp_path)
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        with pytest.raises(ConfigError, match="needs the tensorboard package"):
+            trainer.fit(progress=False)
+        return
+    trainer.fit(progress=False)
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(tmp_path / "tensorboard"))
+    events.Reload()
+    tags = events.Tags()["scalars"]
+    assert {"train/loss", "train/siamfc", "train/lr"} <= set(tags)
+    assert [e.step for e in events.Scalars("train/loss")] == [1, 2]
+
+
 def test_validation_keeps_the_best_checkpoint(tmp_path):
     from tracker.data.synthetic import SequenceSpec, generate_sequence, write_otb
 

@@ -91,6 +91,7 @@ class TrainConfig:
     log_every: int = 10
     val_root: str = ""             # OTB-layout folder for validation AUC ("" = none)
     val_every: int = 0             # steps between validations (0 = never)
+    tensorboard: bool = False      # also log to OUT/tensorboard (needs the tensorboard package)
     # backbone weights to start from: a checkpoint path or a shipped model's name ("" = the
     # seeded random initialization); its backbone and backbone_args must match model's
     init: str = ""

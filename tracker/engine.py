@@ -191,6 +191,7 @@ class Trainer:
                                              worker_init_fn=_quiet_worker)
         if self.rank == 0:
             self.out.mkdir(parents=True, exist_ok=True)
+        board = self._tensorboard() if self.rank == 0 else None
         log_file = open(self.out / "log.csv", "a", newline="") if self.rank == 0 else None
         writer, fields = None, None
         bar = tqdm(total=t.steps, initial=self.step, disable=not progress or self.rank != 0,
@@ -213,8 +214,14 @@ class Trainer:
                             writer.writeheader()
                     writer.writerow(row)
                     log_file.flush()
+                    if board is not None:
+                        for key, value in row.items():
+                            if key != "step":
+                                board.add_scalar(f"train/{key}", value, self.step)
                 if t.val_every and t.val_root and self.step % t.val_every == 0:
-                    self.validate()
+                    auc = self.validate()
+                    if board is not None and auc is not None:
+                        board.add_scalar("val/auc", auc, self.step)
                 if self.step % t.checkpoint_every == 0 or self.step == t.steps:
                     self.save(self.out / "latest.pt")
             if self.step == t.steps and self.rank == 0:
@@ -224,6 +231,19 @@ class Trainer:
             bar.close()
             if log_file:
                 log_file.close()
+            if board is not None:
+                board.close()
+
+    def _tensorboard(self):
+        """A SummaryWriter on ``OUT/tensorboard`` when ``train.tensorboard`` is on."""
+        if not self.cfg.train.tensorboard:
+            return None
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            raise ConfigError("train.tensorboard needs the tensorboard package "
+                              "(pip install 'eqtrack[tensorboard]')") from None
+        return SummaryWriter(str(self.out / "tensorboard"))
 
     def validate(self) -> float | None:
         """Success AUC (got10k's OTB protocol) of the current weights on ``train.val_root``;
