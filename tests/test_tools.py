@@ -249,3 +249,27 @@ def test_benchmark_measures_data_and_training_throughput():
     assert all(float(v) > 0 for v in row[3:])
     assert_one_line_error(run_tool("benchmark.py", "--training", "--options", "fp32,fp8"),
                           "unknown fp8")
+
+
+def test_generated_turning_sequences_feed_the_angle_error_tool(tmp_path):
+    dst = tmp_path / "turning"
+    proc = run_tool("make_sequences.py", "--dst", dst, "--seeds", "3-4", "--spec",
+                    "num_frames=6", "--spec", "width=160", "--spec", "height=120", "--spec",
+                    "object_size=40x28", "--spec", "rotation_speed=3", "--spec",
+                    "occlusion=false")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in dst.iterdir()) == ["seq3", "seq4"]
+    angles = np.loadtxt(dst / "seq3" / "groundtruth_rotated.txt", delimiter=",")[:, 4]
+    assert len(angles) == 6 and abs(angles[-1] - angles[0]) > 5
+    proc = run_tool("evaluate_rotation.py", "--root", dst, "--tracker",
+                    ROOT / "configs/siamfc_p4_resnet22.yaml", "--set",
+                    "model.backbone_args.width=0.25")
+    assert proc.returncode == 0, proc.stderr
+    row = proc.stdout.splitlines()[-1].split()
+    assert row[0] == "siamfc_p4_resnet22" and row[-2] == "10"  # 2 sequences x 5 updates
+    assert all(0 <= float(v) <= 180 for v in row[-4:-2])  # mean and p90 error, degrees
+    assert_one_line_error(run_tool("make_sequences.py", "--dst", tmp_path / "x", "--spec",
+                                   "blur=maybe"), "blur must be true or false")
+    assert_one_line_error(run_tool("make_sequences.py", "--dst", dst), "not an empty folder")
+    assert_one_line_error(run_tool("evaluate_rotation.py", "--root", ROOT / "configs",
+                                   "--tracker", "default"), "configs")

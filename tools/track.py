@@ -5,8 +5,9 @@
                           [--show]
 
 The box is in pixels of the first frame (0-based, x,y = top-left corner). With --rotation the
-tracker also estimates the target's in-plane angle: the rotated box is drawn and --rotated writes
-one cx,cy,w,h,angle line per frame (degrees counter-clockwise, relative to the first frame).
+tracker also estimates the target's in-plane angle (and searches in a crop turned by it): the
+rotated box is drawn and --rotated writes one cx,cy,w,h,angle line per frame (degrees
+counter-clockwise, relative to the first frame).
 """
 from __future__ import annotations
 
@@ -32,7 +33,9 @@ def main(argv=None) -> int:
     p.add_argument("--output", help="annotated video to write (.mp4 or .avi)")
     p.add_argument("--boxes", help="text file to write, one x,y,w,h line per frame")
     p.add_argument("--rotation", action="store_true",
-                   help="estimate the in-plane angle (= --set tracking.estimate_rotation=true)")
+                   help="estimate the in-plane angle and crop the search region turned by it "
+                        "(= --set tracking.estimate_rotation=true --set "
+                        "tracking.derotate_search=true; a later --set wins)")
     p.add_argument("--rotated", help="text file to write, one cx,cy,w,h,angle line per frame")
     p.add_argument("--show", action="store_true", help="show a live window when a display exists")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -44,7 +47,9 @@ def main(argv=None) -> int:
         raise InputError(f"--box: {e}") from None
     source = FrameSource(args.input)
     if args.rotation:
-        args.overrides = args.overrides + ["tracking.estimate_rotation=true"]
+        # the de-rotated search crop lowered the angle error of every shipped model (README)
+        args.overrides = ["tracking.estimate_rotation=true",
+                          "tracking.derotate_search=true"] + args.overrides
     tracker = tracker_from_args(args)
     result = track_source(tracker, source, box, output=args.output, boxes_path=args.boxes,
                           show=args.show, progress=not args.quiet, rotated_path=args.rotated)
