@@ -194,6 +194,21 @@ def test_tensorboard_log_has_the_csv_terms_or_a_clear_error(tmp_path):
     assert [e.step for e in events.Scalars("train/loss")] == [1, 2]
 
 
+def test_freeze_backbone_trains_the_head_only(tmp_path):
+    config = config_from_dict({"model": {"backbone": "resnet22", "backbone_args": {"width": 0.25},
+                                         "head": "rpn", "head_args": {"hidden": 32}},
+                               "tracking": {"tracker": "siamrpn"},
+                               "train": {**TINY["train"], "freeze_backbone": True}})
+    trainer = Trainer(config, sampler_for(tiny_config()), tmp_path)
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    trainer.train_step(sampler_for(tiny_config()).batch(0, 4))
+    after = trainer.model.state_dict()
+    for k, v in before.items():
+        if k.startswith("backbone."):  # weights and batch-norm statistics
+            assert torch.equal(v, after[k]), k
+    assert any(not torch.equal(v, after[k]) for k, v in before.items() if k.startswith("head."))
+
+
 def test_validation_keeps_the_best_checkpoint(tmp_path):
     from tracker.data.synthetic import SequenceSpec, generate_sequence, write_otb
 

@@ -95,6 +95,9 @@ class TrainConfig:
     # backbone weights to start from: a checkpoint path or a shipped model's name ("" = the
     # seeded random initialization); its backbone and backbone_args must match model's
     init: str = ""
+    # train the head only: backbone weights and batch-norm statistics stay as loaded (pysot's
+    # first epochs); the backbone's regularizer is then skipped
+    freeze_backbone: bool = False
     # speed options (tools/benchmark.py --training measures what each buys on a machine)
     channels_last: bool = False    # NHWC activations and weights
     compile: bool = False          # torch.compile(dynamic=False) of the forward pass

@@ -85,7 +85,10 @@ class Trainer:
                 self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
         # compiled once per input shape (batch and crop sizes are fixed in a run)
         self.forward = torch.compile(self.net, dynamic=False) if t.compile else self.net
-        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=t.lr, momentum=t.momentum,
+        if t.freeze_backbone:
+            self.model.backbone.requires_grad_(False)
+        self.optimizer = torch.optim.SGD([p for p in self.model.parameters() if p.requires_grad],
+                                         lr=t.lr, momentum=t.momentum,
                                          weight_decay=t.weight_decay)
         self.step = 0
         self.best_auc = -1.0
@@ -148,8 +151,10 @@ class Trainer:
             total = siamfc_loss(response, labels.to(self.device), weights.to(self.device))
             terms["siamfc"] = float(total.detach())
         # on the template crops: a quarter of the search crops' cost, the same images
-        with autocast:
-            reg = self.model.backbone.regularization_loss(z)
+        reg = None
+        if not self.cfg.train.freeze_backbone:
+            with autocast:
+                reg = self.model.backbone.regularization_loss(z)
         if reg is not None:
             reg = reg.float()
             terms["ien"] = float(reg.detach())
@@ -165,6 +170,8 @@ class Trainer:
         # the IEN loss draws its transforms from torch's generator: seed it per step
         torch.manual_seed(t.seed * 1_000_003 + self.step * 31 + self.rank)
         self.net.train()
+        if t.freeze_backbone:
+            self.model.backbone.eval()  # frozen batch-norm statistics too
         total, terms = self.losses(batch)
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
