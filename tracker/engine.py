@@ -77,6 +77,8 @@ class Trainer:
         t = config.train
         if t.amp not in ("fp32", "bf16"):
             raise ConfigError(f"train.amp must be fp32 or bf16, got {t.amp!r}")
+        if t.freeze_backbone:  # before DDP, which registers the parameters that need grads
+            self.model.backbone.requires_grad_(False)
         self.memory_format = torch.channels_last if t.channels_last else torch.contiguous_format
         self.model.to(self.device, memory_format=self.memory_format)
         self.net = self.model
@@ -85,8 +87,6 @@ class Trainer:
                 self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
         # compiled once per input shape (batch and crop sizes are fixed in a run)
         self.forward = torch.compile(self.net, dynamic=False) if t.compile else self.net
-        if t.freeze_backbone:
-            self.model.backbone.requires_grad_(False)
         self.optimizer = torch.optim.SGD([p for p in self.model.parameters() if p.requires_grad],
                                          lr=t.lr, momentum=t.momentum,
                                          weight_decay=t.weight_decay)
