@@ -45,8 +45,8 @@ def test_default_is_used_when_no_model_is_named_and_names_are_checked():
 
 
 def test_shipped_p4_model_follows_a_steadily_turning_target_within_10_degrees():
-    # six generated cards turning 2 degrees per frame for 40 frames (the same six sequences as
-    # the README's number); the search crop is turned by the running estimate
+    # six generated cards turning 2 degrees per frame for 40 frames (the sequences of the
+    # README's data/turning); the search crop is turned by the running estimate
     from tracker.data.synthetic import SequenceSpec, generate_sequence
 
     spec = SequenceSpec(num_frames=41, width=320, height=240, object_size=(60, 40),

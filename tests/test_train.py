@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tracker.config import config_from_dict
+from tracker.config import config_from_dict, config_to_dict
 from tracker.engine import Trainer, learning_rate, siamfc_targets
 from tracker.errors import ConfigError
 
@@ -125,7 +125,7 @@ def test_train_tool_bad_input_is_one_line(tmp_path):
         (["--resume", tmp_path / "missing.pt"], "not found"),
         (["--data", f"folder:{tmp_path / 'nowhere'}"], "nowhere"),
         (["--set", "train.steps=0"], "train.steps"),
-        (["--set", f"train.init={other}"], "this model needs alexnet"),
+        (["--set", f"train.init={other}"], "does not fit this model's (alexnet"),
         (["--set", "train.init=no-such-model"], "no such checkpoint"),
     ]:
         proc = run_train("--config", cfg, "--out", tmp_path / "o", "--quiet", *args)
@@ -158,21 +158,36 @@ def test_train_init_loads_the_backbone_and_keeps_the_seeded_head(tmp_path):
         assert torch.equal(a, b), k
 
 
-def test_channels_last_and_bf16_change_the_arithmetic_not_the_step(tmp_path):
-    reference = Trainer(tiny_config(), None, tmp_path / "a")
-    batch = sampler_for(tiny_config()).batch(0, 4)
+@pytest.mark.parametrize("backbone", ["alexnet", "p4_resnet22"])
+def test_channels_last_and_bf16_change_the_arithmetic_not_the_step(tmp_path, backbone):
+    def config(**train):
+        data = {**TINY, "model": {"backbone": backbone, "backbone_args": {"width": 0.25}},
+                "train": {**TINY["train"], "lr": 0.05, "warmup_steps": 0, **train}}
+        return config_from_dict(data)
+
+    batch = sampler_for(config()).batch(0, 4)
+    reference = Trainer(config(), None, tmp_path / "a")
+    start = {k: v.clone() for k, v in reference.model.state_dict().items()}
     base = reference.train_step(batch)["loss"]
-    for option, tol in [({"channels_last": True}, 1e-4), ({"amp": "bf16"}, 3e-2),
-                        ({"channels_last": True, "amp": "bf16"}, 3e-2)]:
-        trainer = Trainer(tiny_config(**option), None, tmp_path / "b")
+    moved = {k: v - start[k] for k, v in reference.model.state_dict().items()
+             if v.is_floating_point()}
+    largest = max(float(d.abs().max()) for d in moved.values())
+    assert largest > 1e-3  # the step did something
+    for option, tol in [({"channels_last": True}, 1e-3), ({"amp": "bf16"}, 5e-2),
+                        ({"channels_last": True, "amp": "bf16"}, 5e-2)]:
+        trainer = Trainer(config(**option), None, tmp_path / "b")
         assert trainer.train_step(batch)["loss"] == pytest.approx(base, rel=tol), option
-        for (k, a), b in zip(trainer.model.state_dict().items(),
-                             reference.model.state_dict().values()):
-            if a.is_floating_point():
-                assert a.dtype == torch.float32  # weights stay fp32 under autocast
-                assert torch.allclose(a, b, rtol=tol, atol=1e-3), (option, k)
+        for k, v in trainer.model.state_dict().items():
+            if k in moved:
+                assert v.dtype == torch.float32  # weights stay fp32 under autocast
+                delta = v - start[k]
+                scale = float(moved[k].abs().max())
+                # each tensor moves as in fp32, up to 10% of its move (or of the largest, for
+                # tensors that hardly move, like biases in front of batch norm)
+                error = float((delta - moved[k]).abs().max())
+                assert error <= 0.1 * scale + 0.01 * largest, (option, k, error, scale)
     with pytest.raises(ConfigError, match="train.amp"):
-        Trainer(tiny_config(amp="fp16"), None, tmp_path / "c")
+        config(amp="fp16")
 
 
 def test_tensorboard_log_has_the_csv_terms_or_a_clear_error(tmp_path):
@@ -207,6 +222,16 @@ def test_freeze_backbone_trains_the_head_only(tmp_path):
         if k.startswith("backbone."):  # weights and batch-norm statistics
             assert torch.equal(v, after[k]), k
     assert any(not torch.equal(v, after[k]) for k, v in before.items() if k.startswith("head."))
+    # then unfrozen: the run resumes with the weights (the optimizer state cannot carry over)
+    trainer.save(tmp_path / "latest.pt")
+    unfrozen = config_from_dict({**config_to_dict(config), "train": {
+        **config_to_dict(config)["train"], "freeze_backbone": False}})
+    resumed = Trainer(unfrozen, None, tmp_path, resume=tmp_path / "latest.pt")
+    assert resumed.step == 1
+    for k, v in resumed.model.state_dict().items():
+        assert torch.equal(v, after[k]), k
+    with pytest.raises(ConfigError, match="freeze_backbone needs a head"):
+        tiny_config(freeze_backbone=True)
 
 
 def test_validation_keeps_the_best_checkpoint(tmp_path):

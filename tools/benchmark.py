@@ -45,7 +45,8 @@ def training_benchmark(configs: list[str], args) -> int:
     from tracker.engine import Trainer
     from train import make_sampler
 
-    options = [o.strip() for o in args.options.split(",") if o.strip()]
+    options = [o.strip() for o in (args.options or "fp32,channels_last,bf16").split(",")
+               if o.strip()]
     unknown = sorted(set(options) - set(TRAIN_OPTIONS))
     if unknown:
         raise InputError(f"--options: unknown {', '.join(unknown)} (known: "
@@ -69,7 +70,7 @@ def training_benchmark(configs: list[str], args) -> int:
         trainers = []
         for o in options:
             d = config_to_dict(cfg)
-            d["train"].update(TRAIN_OPTIONS[o])
+            d["train"].update({**_PLAIN, **TRAIN_OPTIONS[o]})  # nothing else from the config
             trainer = Trainer(config_from_dict(d), sampler, "/nonexistent-unused")
             trainer.train_step(batch)  # warm-up (and compilation)
             trainers.append(trainer)
@@ -85,6 +86,7 @@ def training_benchmark(configs: list[str], args) -> int:
 
 
 # training speed options (train.* config keys) --options can compare
+_PLAIN = {"channels_last": False, "amp": "fp32", "compile": False}
 TRAIN_OPTIONS = {
     "fp32": {},
     "channels_last": {"channels_last": True},
@@ -106,9 +108,10 @@ def main(argv=None) -> int:
                    help="measure the data pipeline and training steps instead")
     p.add_argument("--data", action="append", default=[], metavar="TYPE:ROOT[:WEIGHT]",
                    help="training data for --training (default: each config's train.data)")
-    p.add_argument("--options", default="fp32,channels_last,bf16",
+    p.add_argument("--options", default=None,
                    help="--training: comma-separated speed options to compare "
-                        f"({', '.join(TRAIN_OPTIONS)}; compile takes minutes to compile on CPU)")
+                        f"({', '.join(TRAIN_OPTIONS)}; compile takes minutes to compile on CPU; "
+                        "default fp32,channels_last,bf16)")
     args = p.parse_args(argv)
     setup_logging()
     if args.threads:
@@ -116,6 +119,8 @@ def main(argv=None) -> int:
     configs = args.config or sorted(str(c) for c in CONFIG_DIR.glob("*.yaml"))
     if args.training:
         return training_benchmark(configs, args)
+    if args.options is not None:
+        raise InputError("--options compares training speed options: add --training")
     rows = []
     for c in configs:
         model, cfg = build_model_from(config=c, overrides=args.overrides)

@@ -67,11 +67,11 @@ def main(argv=None) -> int:
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise InputError("--device cuda: no CUDA device here")
     rank, world, device = setup_distributed(args.device)
-    trainer = Trainer(config, make_sampler(config), args.out, device, rank, world)
+    if args.resume and not Path(args.resume).is_file():
+        raise InputError(f"--resume '{args.resume}' not found")
+    trainer = Trainer(config, make_sampler(config), args.out, device, rank, world,
+                      resume=args.resume)
     if args.resume:
-        if not Path(args.resume).is_file():
-            raise InputError(f"--resume '{args.resume}' not found")
-        trainer.resume(args.resume)
         log.info("resumed from %s at step %d", args.resume, trainer.step)
     trainer.fit(progress=not args.quiet)
     if rank == 0:

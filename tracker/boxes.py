@@ -66,8 +66,8 @@ def polygon_to_xywh(poly, keep_area: bool = False) -> np.ndarray:
     """Axis-aligned bounding box ``[x, y, w, h]`` of polygons ``[..., 2K]``.
 
     ``keep_area``: shrink the bounding box about its centre until its area equals the polygon's
-    (shoelace formula), the convention of the VOT toolkit and pysot for the axis-aligned box of a
-    rotated target: it covers the target rather than its rotated corners' empty margins."""
+    (shoelace formula), as pysot does for the axis-aligned box of a rotated VOT target: it
+    covers the target rather than its rotated corners' empty margins."""
     p = np.asarray(poly, dtype=np.float64)
     if p.shape[-1] % 2 or p.shape[-1] < 6:
         raise ValueError(f"a polygon needs an even number (>= 6) of values, got {p.shape[-1]}")

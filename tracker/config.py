@@ -198,6 +198,9 @@ def _validate(cfg: Config) -> Config:
          "train.checkpoint_every and train.log_every must be >= 1"),
         (all(isinstance(d, dict) and "type" in d for d in r.data) and r.data,
          "train.data must be a non-empty list of {type: ..., root: ..., weight: ...}"),
+        (r.amp in ("fp32", "bf16"), f"train.amp must be fp32 or bf16, got {r.amp!r}"),
+        (not r.freeze_backbone or cfg.model.head == "rpn",
+         "train.freeze_backbone needs a head with weights to train (model.head: rpn)"),
     ]
     for ok, message in checks:
         if not ok:

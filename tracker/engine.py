@@ -66,21 +66,24 @@ class Trainer:
     """
 
     def __init__(self, config: Config, sampler, out_dir: str | Path, device: str = "cpu",
-                 rank: int = 0, world: int = 1) -> None:
+                 rank: int = 0, world: int = 1, resume: str | Path | None = None) -> None:
         self.cfg, self.sampler = config, sampler
         self.out = Path(out_dir)
         self.device = torch.device(device)
         self.rank, self.world = rank, world
         self.model = build_model(config)
-        if config.train.init:
+        if config.train.init and resume is None:  # a resumed run has its weights already
             init_backbone(self.model, config)
         t = config.train
-        if t.amp not in ("fp32", "bf16"):
-            raise ConfigError(f"train.amp must be fp32 or bf16, got {t.amp!r}")
         if t.freeze_backbone:  # before DDP, which registers the parameters that need grads
             self.model.backbone.requires_grad_(False)
+        self.model.to(self.device)
         self.memory_format = torch.channels_last if t.channels_last else torch.contiguous_format
-        self.model.to(self.device, memory_format=self.memory_format)
+        if t.channels_last:
+            # 4-D weights only: group convolutions keep 5-D filter banks and expand them per step
+            for tensor in [*self.model.parameters(), *self.model.buffers()]:
+                if tensor.dim() == 4:
+                    tensor.data = tensor.data.contiguous(memory_format=torch.channels_last)
         self.net = self.model
         if world > 1:
             self.net = torch.nn.parallel.DistributedDataParallel(
@@ -94,6 +97,8 @@ class Trainer:
         self.best_auc = -1.0
         self.head_kind = config.model.head
         self._anchors = None
+        if resume is not None:
+            self.resume(resume)
 
     # -- checkpoints ---------------------------------------------------------------------------
 
@@ -115,7 +120,13 @@ class Trainer:
             raise CheckpointError(f"--resume '{path}': no optimizer state (not a training "
                                   f"checkpoint)")
         self.model.load_state_dict(state)
-        self.optimizer.load_state_dict(payload["optimizer"])
+        try:
+            self.optimizer.load_state_dict(payload["optimizer"])
+        except ValueError:
+            # another set of trained parameters (train.freeze_backbone changed): the weights
+            # carry over, the momentum cannot
+            log.warning("--resume '%s': the optimizer state is for other parameters "
+                        "(train.freeze_backbone changed?); starting a fresh optimizer", path)
         self.step = int(payload["step"])
         self.best_auc = float(payload.get("best_auc", -1.0))
 
@@ -151,12 +162,11 @@ class Trainer:
             total = siamfc_loss(response, labels.to(self.device), weights.to(self.device))
             terms["siamfc"] = float(total.detach())
         # on the template crops: a quarter of the search crops' cost, the same images
-        reg = None
-        if not self.cfg.train.freeze_backbone:
-            with autocast:
-                reg = self.model.backbone.regularization_loss(z)
+        # outside autocast: the regularizer compares nearly equal feature maps, which bf16
+        # would round away
+        reg = None if self.cfg.train.freeze_backbone else \
+            self.model.backbone.regularization_loss(z)
         if reg is not None:
-            reg = reg.float()
             terms["ien"] = float(reg.detach())
             total = total + reg
         terms["loss"] = float(total.detach())
@@ -284,8 +294,8 @@ class Trainer:
 def init_backbone(model, config: Config) -> None:
     """Load the backbone weights of the checkpoint ``config.train.init`` names (a path or a
     shipped model) into ``model``, the way SiamRPN++ starts from a pretrained backbone: the head
-    keeps its seeded initialization. The checkpoint's backbone and its arguments must be
-    ``config.model``'s."""
+    keeps its seeded initialization. The backbone weights must fit (same names and shapes, e.g.
+    the same ``width``)."""
     from .shipped import resolve_checkpoint
 
     spec = config.train.init
@@ -293,13 +303,18 @@ def init_backbone(model, config: Config) -> None:
     if path is None or not Path(path).is_file():
         raise CheckpointError(f"train.init '{spec}': no such checkpoint or shipped model")
     source, state, _ = load_checkpoint(path)
-    mine, theirs = config.model, source.model
-    if (theirs.backbone, theirs.backbone_args) != (mine.backbone, mine.backbone_args):
-        raise CheckpointError(f"train.init '{spec}': backbone {theirs.backbone} "
-                              f"{theirs.backbone_args}, this model needs {mine.backbone} "
-                              f"{mine.backbone_args}")
     prefix = "backbone."
     weights = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    mine = model.backbone.state_dict()
+    # the weights decide, not the arguments: ien_resnet22 (any beta) fits resnet22
+    misfit = sorted(set(mine) ^ set(weights)) or \
+        [k for k in mine if mine[k].shape != weights[k].shape]
+    if misfit:
+        theirs = source.model
+        raise CheckpointError(f"train.init '{spec}': its backbone ({theirs.backbone} "
+                              f"{theirs.backbone_args}) does not fit this model's "
+                              f"({config.model.backbone} {config.model.backbone_args}): "
+                              f"{misfit[0]} differs")
     model.backbone.load_state_dict(weights)
     log.info("backbone initialized from %s", path)
 
