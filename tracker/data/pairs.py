@@ -331,16 +331,21 @@ class FolderSource(_VideoSource):
         super().__init__(tracks, max_gap, str(root))
 
 
+def _listed_sequences(list_file: Path) -> list[Path]:
+    """The sequence folders a ``list.txt`` names (GOT-10k and VOT layouts), each checked."""
+    names = [n.strip() for n in list_file.read_text().splitlines() if n.strip()]
+    for name in names:
+        if not (list_file.parent / name).is_dir():
+            raise InputError(f"{list_file} names sequence '{name}' but folder "
+                             f"'{list_file.parent / name}' is missing")
+    return [list_file.parent / n for n in names]
+
+
 def _find_sequences(root: Path) -> list[tuple[str, Path]]:
     """``[(layout, folder)]`` with layout ``'otb'`` or ``'got'``; see :class:`FolderSource`."""
     list_file = root / "list.txt"
     if list_file.is_file():
-        names = [n.strip() for n in list_file.read_text().splitlines() if n.strip()]
-        for name in names:
-            if not (root / name).is_dir():
-                raise InputError(f"{list_file} names sequence '{name}' but folder "
-                                 f"'{root / name}' is missing")
-        found = [("got", root / n) for n in names]
+        found = [("got", seq) for seq in _listed_sequences(list_file)]
     else:
         found = []
         for d in sorted(p for p in root.iterdir() if p.is_dir()):
@@ -421,17 +426,11 @@ class VOTSource(_VideoSource):
         if not list_file.is_file():
             raise InputError(f"VOT folder '{root}' has no list.txt")
         tracks = []
-        for name in (n.strip() for n in list_file.read_text().splitlines()):
-            if not name:
-                continue
-            seq = root / name
-            if not seq.is_dir():
-                raise InputError(f"{list_file} names sequence '{name}' but folder '{seq}' "
-                                 f"is missing")
+        for seq in _listed_sequences(list_file):
             img_dir = seq / "color" if (seq / "color").is_dir() else seq
             files, boxes = _frames_and_boxes(img_dir, seq / "groundtruth.txt", int(origin),
                                              polygons=True)
-            tracks.append(_make_track(name, img_dir, files, boxes))
+            tracks.append(_make_track(seq.name, img_dir, files, boxes))
         if not tracks:
             raise InputError(f"{list_file} names no sequence")
         self.root = str(root)
