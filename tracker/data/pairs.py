@@ -267,22 +267,25 @@ def _otb_track(seq: Path, origin: int) -> _Track:
     return _make_track(seq.name, img_dir, files, boxes)
 
 
-def _read_absence(seq: Path, count: int) -> Optional[np.ndarray]:
-    path = seq / "absence.label"
+def _read_flags(path: Path, count: int) -> Optional[np.ndarray]:
+    """Per-frame 0/1 flags (GOT-10k's ``absence.label``: one per line; LaSOT's
+    ``full_occlusion.txt`` / ``out_of_view.txt``: comma-separated on one line) as bool ``[count]``;
+    None when the file does not exist."""
     if not path.is_file():
         return None
     try:
-        absent = np.loadtxt(path, ndmin=1).astype(bool)
+        flags = np.array([int(float(v)) for v in path.read_text().replace(",", " ").split()],
+                         dtype=bool)
     except ValueError:
         raise InputError(f"{path}: not a list of 0/1 values") from None
-    if len(absent) != count:
-        raise InputError(f"{path}: {len(absent)} lines but {count} frames")
-    return absent
+    if len(flags) != count:
+        raise InputError(f"{path}: {len(flags)} values but {count} frames")
+    return flags
 
 
 def _got_track(seq: Path, origin: int) -> _Track:
     files, boxes = _frames_and_boxes(seq, seq / "groundtruth.txt", origin)
-    return _make_track(seq.name, seq, files, boxes, _read_absence(seq, len(files)))
+    return _make_track(seq.name, seq, files, boxes, _read_flags(seq / "absence.label", len(files)))
 
 
 def _values_per_line(gt: Path) -> int:
@@ -408,7 +411,7 @@ class GOT10kSource(_VideoSource):
                              f"{len(_image_files(seq))} frames in '{seq}'") from None
         boxes = np.atleast_2d(np.asarray(anno, dtype=np.float64))
         names = [os.path.basename(f) for f in files]
-        return _make_track(seq.name, seq, names, boxes, _read_absence(seq, len(names)))
+        return _make_track(seq.name, seq, names, boxes, _read_flags(seq / "absence.label", len(names)))
 
 
 class VOTSource(_VideoSource):
@@ -435,20 +438,6 @@ class VOTSource(_VideoSource):
             raise InputError(f"{list_file} names no sequence")
         self.root = str(root)
         super().__init__(tracks, max_gap, f"vot {root}")
-
-
-def _lasot_flags(path: Path, count: int) -> Optional[np.ndarray]:
-    """LaSOT's ``full_occlusion.txt`` / ``out_of_view.txt``: one line of ``count`` 0/1 values."""
-    if not path.is_file():
-        return None
-    text = path.read_text().replace(",", " ").split()
-    try:
-        flags = np.array([int(float(v)) for v in text], dtype=bool)
-    except ValueError:
-        raise InputError(f"{path}: not a list of 0/1 values") from None
-    if len(flags) != count:
-        raise InputError(f"{path}: {len(flags)} values but {count} frames")
-    return flags
 
 
 class LaSOTSource(_VideoSource):
@@ -486,7 +475,7 @@ class LaSOTSource(_VideoSource):
             files, boxes = _frames_and_boxes(seq / "img", seq / "groundtruth.txt", int(origin))
             absent = np.zeros(len(files), dtype=bool)
             for flag in ("full_occlusion.txt", "out_of_view.txt"):
-                f = _lasot_flags(seq / flag, len(files))
+                f = _read_flags(seq / flag, len(files))
                 if f is not None:
                     absent |= f
             tracks.append(_make_track(name, seq / "img", files, boxes, absent))
