@@ -285,7 +285,8 @@ def _read_flags(path: Path, count: int) -> Optional[np.ndarray]:
 
 def _got_track(seq: Path, origin: int) -> _Track:
     files, boxes = _frames_and_boxes(seq, seq / "groundtruth.txt", origin)
-    return _make_track(seq.name, seq, files, boxes, _read_flags(seq / "absence.label", len(files)))
+    absent = _read_flags(seq / "absence.label", len(files))
+    return _make_track(seq.name, seq, files, boxes, absent)
 
 
 def _values_per_line(gt: Path) -> int:
@@ -411,7 +412,8 @@ class GOT10kSource(_VideoSource):
                              f"{len(_image_files(seq))} frames in '{seq}'") from None
         boxes = np.atleast_2d(np.asarray(anno, dtype=np.float64))
         names = [os.path.basename(f) for f in files]
-        return _make_track(seq.name, seq, names, boxes, _read_flags(seq / "absence.label", len(names)))
+        absent = _read_flags(seq / "absence.label", len(names))
+        return _make_track(seq.name, seq, names, boxes, absent)
 
 
 class VOTSource(_VideoSource):
@@ -948,9 +950,9 @@ def build_source(spec: dict):
     """One source from a spec dict ``{"type", "root", "weight", options...}``.
 
     Options: folder ``max_gap``, ``origin``; got10k ``subset`` (train), ``max_gap``; vot
-    ``max_gap``, ``origin`` (0); lasot ``subset`` (train|test|all), ``max_gap``, ``origin`` (1); objects
-    ``photos`` (a folder of background pictures; default the ``photos`` folder next to ROOT if
-    there is one; ``""`` or ``none`` for none), ``max_rotation``, ``max_scale``, ``min_size``,
+    ``max_gap``, ``origin`` (0); lasot ``subset`` (train|test|all), ``max_gap``, ``origin`` (1);
+    objects ``photos`` (a folder of background pictures; default the ``photos`` folder next to
+    ROOT if there is one; ``""`` or ``none`` for none), ``max_rotation``, ``max_scale``, ``min_size``,
     ``distractors``, ``blur``, ``recolor``; synthetic ``pool``, ``max_gap``, ``seed``.
     """
     if not isinstance(spec, dict) or "type" not in spec:
