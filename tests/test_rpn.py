@@ -253,7 +253,7 @@ def test_untrained_rpn_tracker_runs_through_got10k_track(easy_sequence, tmp_path
     net = _net("alexnet", hidden=16)
     calls = []
     net.backbone.register_forward_hook(lambda m, i, o: calls.append(tuple(i[0].shape)))
-    tracker = SiamRPNTracker(net, RPN_CFG, name="rpn")
+    tracker = SiamRPNTracker(net, RPN_CFG, name="rpn", backend="torch")  # the hook sees torch
     boxes, times = tracker.track(files, seq.boxes[0])
     assert boxes.shape == (8, 4) and times.shape == (8,)
     h, w = seq.frames[0].shape[:2]
@@ -348,7 +348,8 @@ def test_tracker_moves_the_box_to_the_proposed_anchor_in_image_coordinates(easy_
     n = 2 * s * s + i * s + j  # the 64 x 64 anchor (ratio 1)
     bb = build_backbone("alexnet", width=0.25)
     cfg = dataclasses.replace(RPN_CFG, window_influence=0.0)
-    tracker = SiamRPNTracker(SiameseNet(bb, _OracleHead(bb.out_channels, n)), cfg)
+    tracker = SiamRPNTracker(SiameseNet(bb, _OracleHead(bb.out_channels, n)), cfg,
+                             backend="torch")  # a Python oracle: nothing to export
     frame = easy_sequence.frames[0]
     tracker.init(frame, [100.0, 80.0, 48.0, 36.0])
     box = tracker.update(frame)

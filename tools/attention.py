@@ -53,7 +53,7 @@ def main(argv=None) -> int:
     p.add_argument("image", help="a frame (jpg/png)")
     p.add_argument("--box", help="target box x,y,w,h (pixels): crop the tracker's search region")
     p.add_argument("--out", default="attention_out", help="output folder")
-    add_model_arguments(p)
+    add_model_arguments(p, backend=False)
     args = p.parse_args(argv)
     setup_logging()
     if not Path(args.image).is_file():

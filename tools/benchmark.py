@@ -3,6 +3,17 @@ size, all measured in one run (round-robin, so machine noise hits every model al
 
     python tools/benchmark.py [--config C ...] [--repeats 10] [--threads N] [--set KEY=VALUE]
         [--training [--data SPEC ...] [--options fp32,channels_last,bf16,compile]]
+    python tools/benchmark.py --tracking [--tracker T ...] [--root DIR] [--threads 1,2]
+
+    e.g.  python tools/benchmark.py --tracking --root ../shared/data/otb --threads 1
+
+With ``--tracking``: whole trackers (the default model, every ``--tracker`` given, and
+``opencv-csrt``) over the same real frames (the first ``--sequences`` sequences of ``--root``,
+``--frames`` frames each; generated ones without ``--root``), round-robin ``--repeats`` times at
+each thread count: milliseconds per frame for each stage (crop, backbone, head, post-
+processing), total FPS, the ratio to CSRT's FPS, GFLOP per frame and parameters. ``--backend``
+picks our trackers' runtime; a tracker given as ``T@BACKEND`` (e.g. ``default@torch``) overrides
+it for that one.
 
 Without ``--config`` every YAML in configs/ is measured. Sizes and the search batch (the number
 of scales) come from each config's ``tracking`` section. Times are medians over ``--repeats``
@@ -23,7 +34,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from tracker.build import CONFIG_DIR, build_model_from
-from tracker.cli import entry, setup_logging
+from tracker.cli import add_backend_argument, entry, setup_logging
 from tracker.errors import InputError
 
 
@@ -85,6 +96,68 @@ def training_benchmark(configs: list[str], args) -> int:
     return 0
 
 
+def tracking_benchmark(args) -> int:
+    import cv2
+
+    from tracker.baselines import BASELINES
+    from tracker.build import tracker_from_spec
+    from tracker.speed import SpeedRow, generated_frames, gflop_per_frame, load_frames, measure
+    from tracker.stages import STAGES
+
+    try:
+        threads = [int(t) for t in str(args.threads or "1").split(",")]
+    except ValueError:
+        raise InputError(f"--threads must be comma-separated integers, got {args.threads!r}") \
+            from None
+    if any(t < 1 for t in threads):
+        raise InputError(f"--threads must be >= 1, got {args.threads}")
+    if args.frames < 2 or args.sequences < 1 or args.repeats < 1:
+        raise InputError("--frames must be >= 2, --sequences and --repeats >= 1")
+    specs = list(dict.fromkeys(["default", *args.tracker, "opencv-csrt"]))
+    clips = (load_frames(args.root, args.sequences, args.frames) if args.root
+             else generated_frames(args.sequences, args.frames))
+
+    def parse(spec: str) -> tuple[str, str | None]:
+        name, _, backend = spec.partition("@")
+        return name, (backend or args.backend)
+
+    rows = []
+    for n in threads:
+        torch.set_num_threads(n)
+        cv2.setNumThreads(n)
+        trackers = []
+        for spec in specs:  # built after setting threads: ONNX sessions take the count then
+            name, backend = parse(spec)
+            t = tracker_from_spec(name, args.overrides if name not in BASELINES else (),
+                                  backend)
+            runtime = getattr(t, "runtime", None)
+            row = SpeedRow(spec, runtime.name if runtime else "opencv", n)
+            if runtime is not None:
+                row.params = sum(q.numel() for q in t.net.parameters())
+                row.gflop = gflop_per_frame(
+                    lambda b, name=name: tracker_from_spec(name, args.overrides, b),
+                    clips[0][1][0], clips[0][2][0])
+            trackers.append((t, row))
+        measure(trackers, clips, args.repeats)
+        rows += [r for _, r in trackers]
+    frames = sum(len(c[1]) - 1 for c in clips)
+    print(f"torch {torch.__version__}; {len(clips)} sequences ({', '.join(c[0] for c in clips)}), "
+          f"{frames} updates each, x{args.repeats} round-robin; ms per frame")
+    header = (f"{'tracker':<30} {'backend':<10} {'thr':>3} " +
+              " ".join(f"{s:>8}" for s in STAGES) +
+              f" {'total':>8} {'FPS':>7} {'x CSRT':>7} {'GFLOP':>6} {'params':>7}")
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        csrt = next(c for c in rows if c.name == "opencv-csrt" and c.threads == r.threads)
+        ours = r.gflop is not None
+        stages = " ".join(f"{r.stage_ms(s):>8.2f}" if ours else f"{'':>8}" for s in STAGES)
+        print(f"{r.name:<30} {r.backend:<10} {r.threads:>3} {stages} "
+              f"{1000 * r.seconds / r.frames:>8.2f} {r.fps:>7.1f} {r.fps / csrt.fps:>7.2f} "
+              + (f"{r.gflop:>6.2f} {r.params / 1e6:>6.2f}M" if ours else f"{'':>6} {'':>7}"))
+    return 0
+
+
 # training speed options (train.* config keys) --options can compare
 _PLAIN = {"channels_last": False, "amp": "fp32", "compile": False}
 TRAIN_OPTIONS = {
@@ -103,7 +176,18 @@ def main(argv=None) -> int:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override applied to every config, e.g. --set model.backbone_args.width=1")
     p.add_argument("--repeats", type=int, default=10, help="timed passes per model and size")
-    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    p.add_argument("--threads", default=None,
+                   help="torch threads (default: torch's; --tracking: comma-separated counts, "
+                        "default 1)")
+    p.add_argument("--tracking", action="store_true",
+                   help="measure whole trackers against opencv-csrt on the same frames")
+    p.add_argument("--tracker", action="append", default=[],
+                   help="--tracking: another tracker to measure (repeatable; NAME or NAME@BACKEND)")
+    p.add_argument("--root", default=None,
+                   help="--tracking: OTB-layout folder of real frames (default: generated)")
+    p.add_argument("--sequences", type=int, default=2, help="--tracking: sequences (default 2)")
+    p.add_argument("--frames", type=int, default=120,
+                   help="--tracking: frames per sequence (default 120)")
     p.add_argument("--training", action="store_true",
                    help="measure the data pipeline and training steps instead")
     p.add_argument("--data", action="append", default=[], metavar="TYPE:ROOT[:WEIGHT]",
@@ -112,10 +196,16 @@ def main(argv=None) -> int:
                    help="--training: comma-separated speed options to compare "
                         f"({', '.join(TRAIN_OPTIONS)}; compile takes minutes to compile on CPU; "
                         "default fp32,channels_last,bf16)")
+    add_backend_argument(p)
     args = p.parse_args(argv)
     setup_logging()
+    if args.tracking:
+        return tracking_benchmark(args)
     if args.threads:
-        torch.set_num_threads(args.threads)
+        try:
+            torch.set_num_threads(int(args.threads))
+        except ValueError:
+            raise InputError(f"--threads must be an integer, got {args.threads!r}") from None
     configs = args.config or sorted(str(c) for c in CONFIG_DIR.glob("*.yaml"))
     if args.training:
         return training_benchmark(configs, args)

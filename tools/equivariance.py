@@ -56,7 +56,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--backbone", help="a registered backbone with its default arguments "
                                       "(shorthand for --set model.backbone=NAME)")
-    add_model_arguments(p)
+    add_model_arguments(p, backend=False)
     p.add_argument("--group", default="p4", help="p4, p4m, c8 or d8 (default p4)")
     p.add_argument("--images", help="folder of images (default: generated frames)")
     p.add_argument("--count", type=int, default=4, help="number of images (default 4)")

@@ -65,28 +65,20 @@ class RotatedOutput(Tracker):
         return self.inner.polygon
 
 
-def make_tracker(spec: str, rotated: bool = False):
-    """A got10k tracker from a baseline name, a checkpoint (.pt) or a config (.yaml); with
-    ``rotated``, one of ours estimating the angle and answering polygons."""
-    from tracker.baselines import BASELINES, build_baseline
-    from tracker.build import build_tracker
+def make_tracker(spec: str, rotated: bool = False, backend: str | None = None):
+    """A got10k tracker from a baseline name, a shipped model, a checkpoint (.pt) or a config
+    (.yaml), running in ``backend``; with ``rotated``, one of ours estimating the angle and
+    answering polygons."""
+    from tracker.baselines import BASELINES
+    from tracker.build import tracker_from_spec
     from tracker.errors import InputError
-    from tracker.shipped import resolve_checkpoint, shipped_models
 
-    if spec in BASELINES:
-        if rotated:
-            raise InputError(f"--rotated: baseline '{spec}' answers axis-aligned boxes only")
-        return build_baseline(spec)
+    if rotated and spec in BASELINES:
+        raise InputError(f"--rotated: baseline '{spec}' answers axis-aligned boxes only")
     overrides = ["tracking.estimate_rotation=true"] if rotated else []
-    ckpt = resolve_checkpoint(spec)
-    if ckpt is not None and ckpt.is_file():
-        t = build_tracker(checkpoint=ckpt, overrides=overrides)
-    elif Path(spec).is_file() and ckpt is None:
-        t = build_tracker(config=spec, overrides=overrides)
-    else:
-        shipped = ", ".join(["default", *shipped_models()]) or "none"
-        raise InputError(f"unknown tracker '{spec}': not a baseline ({', '.join(BASELINES)}), "
-                         f"a shipped model ({shipped}), or a config/checkpoint file")
+    t = tracker_from_spec(spec, overrides, backend)
+    if backend is not None and spec not in BASELINES:
+        t.name = f"{t.name}@{backend}"  # results of another runtime never mix with the default's
     return RotatedOutput(t) if rotated else t
 
 
@@ -103,12 +95,12 @@ def _init_worker(benchmark: str, root: str, results: str, reports: str) -> None:
     _WORKER["trackers"] = {}
 
 
-def _run_one(task: tuple[str, bool, int]) -> tuple[str, str]:
-    spec, rotated, index = task
+def _run_one(task: tuple[str, bool, str | None, int]) -> tuple[str, str]:
+    spec, rotated, backend, index = task
     exp = _WORKER["exp"]
     trackers = _WORKER["trackers"]
     if spec not in trackers:
-        trackers[spec] = make_tracker(spec, rotated)
+        trackers[spec] = make_tracker(spec, rotated, backend)
     full = exp.dataset
     exp.dataset = SequenceSubset(full, [index])
     try:
@@ -121,12 +113,12 @@ def _run_one(task: tuple[str, bool, int]) -> tuple[str, str]:
 
 
 def run_all(benchmark: str, root: str, results: str, reports: str, specs: list[str],
-            workers: int, rotated: bool = False) -> None:
+            workers: int, rotated: bool = False, backend: str | None = None) -> None:
     """Run every tracker on every sequence, ``workers`` processes at a time (resumable)."""
     from tracker.benchmarks import open_benchmark
 
     n = len(open_benchmark(benchmark, root, results, reports).dataset.seq_names)
-    tasks = [(spec, rotated, i) for spec in specs for i in range(n)]
+    tasks = [(spec, rotated, backend, i) for spec in specs for i in range(n)]
     if workers <= 1:
         _init_worker(benchmark, root, results, reports)
         for t in tasks:
@@ -169,7 +161,7 @@ def report(benchmark: str, exp, names: list[str]) -> list[Path]:
 
 def main_impl(argv=None) -> int:
     from tracker.benchmarks import benchmark_names, open_benchmark
-    from tracker.cli import setup_logging
+    from tracker.cli import add_backend_argument, setup_logging
     from tracker.errors import InputError
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -184,6 +176,7 @@ def main_impl(argv=None) -> int:
     p.add_argument("--rotated", action="store_true",
                    help="VOT benchmarks: our trackers estimate the angle and answer rotated "
                         "boxes, scored by polygon IoU (results named <tracker>-rotated)")
+    add_backend_argument(p)
     args = p.parse_args(argv)
     setup_logging()
     if args.workers < 1:
@@ -192,7 +185,7 @@ def main_impl(argv=None) -> int:
         raise InputError("--rotated needs a VOT benchmark (its protocol scores polygons); "
                          "OTB-style protocols score axis-aligned boxes")
     exp = open_benchmark(args.benchmark, args.root, args.results, args.reports)
-    names = [make_tracker(spec, args.rotated).name for spec in args.tracker]
+    names = [make_tracker(spec, args.rotated, args.backend).name for spec in args.tracker]
     if len(set(names)) != len(names):
         raise InputError(f"two trackers share a name ({', '.join(names)}): results would mix; "
                          f"give configs distinct 'name' values")
@@ -200,7 +193,7 @@ def main_impl(argv=None) -> int:
         for name in names:
             shutil.rmtree(Path(exp.result_dir) / name, ignore_errors=True)
     run_all(args.benchmark, args.root, args.results, args.reports, args.tracker, args.workers,
-            args.rotated)
+            args.rotated, args.backend)
     files = report(args.benchmark, exp, names)
     print("reports: " + ", ".join(str(f) for f in files))
     return 0

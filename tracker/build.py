@@ -100,9 +100,10 @@ def build_model_from(config: str | Path | Config | None = None,
 
 
 def build_tracker(config: str | Path | Config | None = None, checkpoint: str | Path | None = None,
-                  overrides=(), name: str | None = None):
+                  overrides=(), name: str | None = None, backend: str | None = None):
     """A ready tracker from a config or a checkpoint (see :func:`build_model_from`), named
-    ``name``, the checkpoint's file name or the config's ``name``."""
+    ``name``, the checkpoint's file name or the config's ``name``, running its network in
+    ``backend`` (default: the config's ``tracking.backend``; see :mod:`tracker.runtime`)."""
     model, cfg = build_model_from(config, checkpoint, overrides)
     label = name or (cfg.name if checkpoint is None or str(checkpoint) == "default"
                      else Path(str(checkpoint)).stem)
@@ -121,7 +122,26 @@ def build_tracker(config: str | Path | Config | None = None, checkpoint: str | P
             raise ConfigError(f"tracking.exact_equivariance is set but {e}") from None
     if kind == "siamrpn":
         try:
-            return SiamRPNTracker(model, cfg.tracking, name=label)
+            return SiamRPNTracker(model, cfg.tracking, name=label, backend=backend)
         except ValueError as e:
             raise ConfigError(f"{label}: {e}") from None
-    return SiamFCTracker(model, cfg.tracking, name=label)
+    return SiamFCTracker(model, cfg.tracking, name=label, backend=backend)
+
+
+def tracker_from_spec(spec: str, overrides=(), backend: str | None = None):
+    """A got10k tracker from what a user types: a baseline name (``opencv-csrt``, ...), a
+    shipped model's name (``default`` = the best), a checkpoint ``.pt`` or a config YAML.
+    ``overrides`` and ``backend`` apply to our trackers only."""
+    from .baselines import BASELINES, build_baseline
+    from .errors import InputError
+
+    if spec in BASELINES:
+        return build_baseline(spec)
+    ckpt = resolve_checkpoint(spec)
+    if ckpt is not None and ckpt.is_file():
+        return build_tracker(checkpoint=ckpt, overrides=overrides, backend=backend)
+    if ckpt is None and Path(spec).is_file():
+        return build_tracker(config=spec, overrides=overrides, backend=backend)
+    shipped = ", ".join(["default", *shipped_models()]) or "none"
+    raise InputError(f"unknown tracker '{spec}': not a baseline ({', '.join(BASELINES)}), a "
+                     f"shipped model ({shipped}), or a config/checkpoint file")

@@ -39,8 +39,9 @@ def entry(main):
     return wrapper
 
 
-def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--config`` / ``--checkpoint`` / ``--set`` options shared by the tools."""
+def add_model_arguments(parser: argparse.ArgumentParser, backend: bool = True) -> None:
+    """``--config`` / ``--checkpoint`` / ``--set`` options shared by the tools, and
+    ``--backend`` for the tools that track."""
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--config", help="model + tracking YAML (default: the shipped default "
                                         "model, else configs/siamfc_resnet22.yaml)")
@@ -48,13 +49,26 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                                             "name ('default' = the best)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config value, e.g. --set tracking.scale_lr=0.3 (repeatable)")
+    if backend:
+        add_backend_argument(parser)
+
+
+def add_backend_argument(parser: argparse.ArgumentParser) -> None:
+    """``--backend NAME``: the inference runtime (checked by :func:`tracker.runtime.build_runtime`,
+    so an unknown name gets one line listing the known ones)."""
+    from .runtime.base import BACKENDS
+
+    parser.add_argument("--backend", default=None, metavar="NAME",
+                        help=f"inference runtime: {', '.join(BACKENDS)} (default: the model's "
+                             f"tracking.backend, onnx for the shipped models)")
 
 
 def tracker_from_args(args: argparse.Namespace):
     """Build the tracker the model options of ``args`` describe."""
     from .build import build_tracker
 
-    return build_tracker(config=args.config, checkpoint=args.checkpoint, overrides=args.overrides)
+    return build_tracker(config=args.config, checkpoint=args.checkpoint, overrides=args.overrides,
+                         backend=getattr(args, "backend", None))
 
 
 def model_from_args(args: argparse.Namespace):

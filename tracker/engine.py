@@ -277,7 +277,8 @@ class Trainer:
 
         self.model.eval()
         kind = SiamRPNTracker if self.head_kind == "rpn" else SiamFCTracker
-        tracker = kind(self.model, self.cfg.tracking, name="val")
+        # eager weights that change every step: nothing to export
+        tracker = kind(self.model, self.cfg.tracking, name="val", backend="torch")
         with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
             exp = ExperimentFolder(self.cfg.train.val_root, os.path.join(tmp, "r"),
                                    os.path.join(tmp, "p"))

@@ -13,7 +13,9 @@ from .config import TrackingConfig
 from .errors import ConfigError
 from .crops import as_rgb_array, crop_square, crop_to_image, mean_color, to_tensor
 from .orientation import OrientationEstimator
+from .runtime import build_runtime
 from .siamese import SiameseNet
+from .stages import StageClock
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +44,19 @@ class SiamFCTracker(Tracker):
 
     ``init(image, box)`` takes a PIL image or RGB numpy array ``[H,W,3]`` and a box ``[x,y,w,h]``
     (continuous pixel coordinates, see :mod:`tracker.boxes`); ``update(image)`` returns the new
-    ``[x, y, w, h]`` as float64 ``[4]``. Template features are computed once in ``init``; each
-    update crops a ``scale_num``-level pyramid, upsamples the responses, penalizes scale changes,
-    adds a cosine window and damps the size update. The state stays finite whatever the image
-    holds: the centre is kept inside the image and the size within ``[min_size, 10 x image]``.
+    ``[x, y, w, h]`` as float64 ``[4]``. Each update scores ``scale_num`` scales, upsamples the
+    responses, penalizes scale changes, adds a cosine window and damps the size update. Where the
+    scales come from is ``tracking.scale_mode``: ``search`` crops a pyramid of search regions
+    (SiamFC: ``scale_num`` backbone passes per frame); ``template`` crops one search region and
+    correlates it with a pyramid of templates computed once in ``init`` (one backbone pass per
+    frame). The network runs in ``backend`` (default ``tracking.backend``, see
+    :mod:`tracker.runtime`). The state stays finite whatever the image holds: the centre is
+    kept inside the image and the size within ``[min_size, 10 x image]``. ``clock`` holds the
+    seconds spent per stage.
     """
 
     def __init__(self, net: SiameseNet, cfg: TrackingConfig, name: str = "eqtrack",
-                 device: str | torch.device = "cpu") -> None:
+                 device: str | torch.device = "cpu", backend: str | None = None) -> None:
         super().__init__(name=name, is_deterministic=True)
         self.cfg = cfg
         self.device = torch.device(device)
@@ -67,6 +74,11 @@ class SiamFCTracker(Tracker):
                                                         cfg.rotation_max_change)
             except ValueError as e:
                 raise ConfigError(f"tracking.rotation_step: {e}") from None
+        # template mode: n templates against one search map; search mode: one against n
+        batches = (n, 1) if cfg.scale_mode == "template" else (1, n)
+        self.runtime = build_runtime(self.net, backend or cfg.backend, cfg.exemplar_size,
+                                     cfg.instance_size, head_batches=batches)
+        self.clock = StageClock()
         self.angle = 0.0  # degrees CCW relative to the first frame (0 unless estimated)
         self.object_sz = None  # target size along its own axes, [w, h]
 
@@ -77,11 +89,14 @@ class SiamFCTracker(Tracker):
         self.x_sz = self.z_sz * self.cfg.instance_size / self.cfg.exemplar_size
         self.min_z_sz, self.max_z_sz = self._z_limits()
         self.avg_color = mean_color(img)
-        z = crop_square(img, self.center, self.z_sz, self.cfg.exemplar_size, self.avg_color)
-        self.kernel = self.net.template(to_tensor([z]).to(self.device))
+        s = self.cfg.exemplar_size
+        # template pyramid: the target grown by f looks like a template cropped at z_sz / f
+        sides = self.z_sz / self.scale_factors if self.cfg.scale_mode == "template" \
+            else [self.z_sz]
+        z = [crop_square(img, self.center, side, s, self.avg_color) for side in sides]
+        self.kernels = self.runtime.template(to_tensor(z).to(self.device))
         self.angle, self.object_sz = 0.0, self.target_sz.copy()
         if self.orientation is not None:
-            s = self.cfg.exemplar_size
             big = s + 2 * int(np.ceil(s * (np.sqrt(2) - 1) / 2))  # room for any rotation
             zb = crop_square(img, self.center, self.z_sz * big / s, big, self.avg_color)
             self.orientation.set_template(to_tensor([zb]).to(self.device), s)
@@ -95,49 +110,53 @@ class SiamFCTracker(Tracker):
 
     @torch.inference_mode()
     def update(self, image) -> np.ndarray:
+        clock = self.clock
+        clock.start()
         img = as_rgb_array(image)
         cfg = self.cfg
         turn = self.angle if cfg.derotate_search else 0.0
+        search_pyramid = cfg.scale_mode == "search"
+        factors = self.scale_factors if search_pyramid else (1.0,)
         crops = [crop_square(img, self.center, self.x_sz * f, cfg.instance_size, self.avg_color,
-                             turn) for f in self.scale_factors]
+                             turn) for f in factors]
         x = to_tensor(crops).to(self.device)
-        if self.orientation is not None:
-            # group features once: pooled for the response, resolved for the orientation
-            groups = self.net.backbone.group_features(x)
-            responses = self.net.head(self.kernel, self.net.backbone.pool_group(groups))
-        else:
-            responses = self.net.track(self.kernel, x)
+        clock.lap("crop")
+        feats, groups = self.runtime.search(x, groups=self.orientation is not None)
+        clock.lap("backbone")
+        responses = self.runtime.head(self.kernels, feats)
+        clock.lap("head")
         responses = responses[:, 0].float().cpu().numpy()
         self._prepare_window(responses.shape[-1])
 
         up = self.window.shape[0]
-        responses = np.stack([cv2.resize(r, (up, up), interpolation=cv2.INTER_CUBIC)
-                              for r in responses])
+        # the scale is chosen on the raw maps and only its map is upsampled (a third of the cost)
         mid = cfg.scale_num // 2
         peaks = responses.reshape(cfg.scale_num, -1).max(axis=1)
         peaks[:mid] *= cfg.scale_penalty
         peaks[mid + 1:] *= cfg.scale_penalty
         scale_id = int(np.argmax(peaks))
 
-        response = responses[scale_id]
+        response = cv2.resize(responses[scale_id], (up, up), interpolation=cv2.INTER_CUBIC)
         response = response - response.min()
         response = response / (response.sum() + 1e-16)
         response = (1 - cfg.window_influence) * response + cfg.window_influence * self.window
         loc = np.array(np.unravel_index(int(np.argmax(response)), response.shape), dtype=float)
 
         # peak offset: upsampled response -> search crop -> image pixels
-        disp = (loc[::-1] - (up - 1) / 2.0) * self.net.backbone.stride / cfg.response_up
-        disp = disp * self.x_sz * self.scale_factors[scale_id] / cfg.instance_size
+        disp = (loc[::-1] - (up - 1) / 2.0) * self.runtime.stride / cfg.response_up
+        crop_side = self.x_sz * (self.scale_factors[scale_id] if search_pyramid else 1.0)
+        disp = disp * crop_side / cfg.instance_size
         self.center = np.clip(self.center + crop_to_image(disp, turn), 0.0, self.image_size)
 
         if self.orientation is not None:
             # the response cell under the upsampled peak
             n = self.response_size
             cell = np.clip(np.round((loc + 0.5) / cfg.response_up - 0.5), 0, n - 1).astype(int)
+            g = scale_id if search_pyramid else 0
             # in a turned crop the estimate is the residual turn on top of the crop's
             self.orientation.angle -= turn
             self.angle = turn + self.orientation.update(
-                self.orientation.scores(groups[scale_id:scale_id + 1]), tuple(cell))
+                self.orientation.scores(groups[g:g + 1]), tuple(cell))
             self.angle = (self.angle + 180.0) % 360.0 - 180.0
             self.orientation.angle = self.angle
 
@@ -147,7 +166,9 @@ class SiamFCTracker(Tracker):
         self.z_sz, self.x_sz = new_z, self.x_sz * scale
         self.target_sz = self.target_sz * scale
         self.object_sz = self.object_sz * scale
-        return cxcywh_to_xywh(np.concatenate([self.center, self.target_sz]))
+        box = cxcywh_to_xywh(np.concatenate([self.center, self.target_sz]))
+        clock.lap("post")
+        return box
 
     @property
     def rotated_box(self) -> np.ndarray:

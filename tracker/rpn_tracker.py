@@ -13,7 +13,9 @@ from .config import TrackingConfig
 from .crops import as_rgb_array, crop_square, mean_color, to_tensor
 from .inference import initial_state, template_side
 from .rpn import check_compatible, flatten_cls, flatten_loc
+from .runtime import build_runtime
 from .siamese import SiameseNet
+from .stages import StageClock
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +43,12 @@ class SiamRPNTracker(Tracker):
     ``[x,y,w,h]``. Per frame: one search crop of side ``z * instance/exemplar``, foreground
     softmax, anchor decoding, scale/aspect change penalty, cosine window, best proposal, box
     smoothing with ``box_lr * penalty * score``; the centre is kept inside the image and the size
-    within ``[min_size, image size]``.
+    within ``[min_size, image size]``. The network runs in ``backend`` (default
+    ``tracking.backend``, see :mod:`tracker.runtime`); ``clock`` holds the seconds per stage.
     """
 
     def __init__(self, net: SiameseNet, cfg: TrackingConfig, name: str = "eqtrack",
-                 device: str | torch.device = "cpu") -> None:
+                 device: str | torch.device = "cpu", backend: str | None = None) -> None:
         super().__init__(name=name, is_deterministic=True)
         check_compatible(net.backbone, net.head)
         if not hasattr(net.head, "anchor_num"):
@@ -67,6 +70,9 @@ class SiamRPNTracker(Tracker):
         self.penalty_k, self.box_lr = cfg.penalty_k, cfg.box_lr
         self.device = torch.device(device)
         self.net = net.to(self.device).eval()
+        self.runtime = build_runtime(self.net, backend or cfg.backend, cfg.exemplar_size,
+                                     cfg.instance_size, head_batches=(1, 1))
+        self.clock = StageClock()
         self.score_size = None  # known after the first search
         self.anchors = None
         self.window = None
@@ -77,20 +83,26 @@ class SiamRPNTracker(Tracker):
         self.avg_color = mean_color(img)
         z_sz = self._z_size()
         z = crop_square(img, self.center, z_sz, self.cfg.exemplar_size, self.avg_color)
-        self.kernel = self.net.template(to_tensor([z]).to(self.device))
+        self.kernel = self.runtime.template(to_tensor([z]).to(self.device))
 
     def _z_size(self) -> float:
         return template_side(self.target_sz, self.cfg.context)
 
     @torch.inference_mode()
     def update(self, image) -> np.ndarray:
+        self.clock.start()
         img = as_rgb_array(image)
         cfg = self.cfg
         z_sz = self._z_size()
         scale_z = cfg.exemplar_size / z_sz  # search-crop pixels per image pixel
         x_sz = z_sz * cfg.instance_size / cfg.exemplar_size
         x = crop_square(img, self.center, x_sz, cfg.instance_size, self.avg_color)
-        out = self.net.track(self.kernel, to_tensor([x]).to(self.device))
+        x = to_tensor([x]).to(self.device)
+        self.clock.lap("crop")
+        feats, _ = self.runtime.search(x)
+        self.clock.lap("backbone")
+        out = self.runtime.head(self.kernel, feats)
+        self.clock.lap("head")
         if not isinstance(out, (tuple, list)) or len(out) != 2:
             raise TypeError("SiamRPNTracker needs a head returning (cls, loc)")
         score, boxes = self._proposals(*out)
@@ -110,7 +122,9 @@ class SiamRPNTracker(Tracker):
         size = self.target_sz * (1.0 - lr) + box[2:] * lr
         self.center = np.clip(center, 0.0, self.image_size)
         self.target_sz = np.clip(size, cfg.min_size, np.maximum(self.image_size, cfg.min_size))
-        return cxcywh_to_xywh(np.concatenate([self.center, self.target_sz]))
+        box = cxcywh_to_xywh(np.concatenate([self.center, self.target_sz]))
+        self.clock.lap("post")
+        return box
 
     def _proposals(self, cls: torch.Tensor, loc: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         """Foreground probabilities ``[N]`` and decoded ``cxcywh`` crop-frame boxes ``[N, 4]``."""
@@ -125,7 +139,7 @@ class SiamRPNTracker(Tracker):
         if self.score_size == score_size:
             return
         self.score_size = score_size
-        stride = self.net.backbone.stride
+        stride = self.runtime.stride
         self.anchors = generate_anchors(stride, self.ratios, self.scales, score_size=score_size)
         hann = np.outer(np.hanning(score_size), np.hanning(score_size))
         self.window = np.tile(hann.reshape(-1), self.anchor_num)  # anchor-major order

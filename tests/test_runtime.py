@@ -1,0 +1,170 @@
+"""Inference runtimes: ONNX Runtime computes what PyTorch computes (exactly equivariant for the
+group backbones), exports are cached by their weights and rebuilt when stale, and bad choices
+are one clear line."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from backbones import build_backbone
+from backbones.gconv import get_group
+from tracker.build import build_model, build_tracker
+from tracker.config import config_from_dict
+from tracker.errors import ConfigError, InputError
+from tracker.heads import XCorrHead
+from tracker.runtime import build_runtime
+from tracker.runtime.onnx import cache_is_valid, compare_with_torch, export_branches
+from tracker.siamese import SiameseNet
+
+ort = pytest.importorskip("onnxruntime")
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("EQTRACK_CACHE", str(tmp_path / "cache"))
+    torch.set_num_threads(1)
+
+
+def _config(backbone: str, head: str = "xcorr", **tracking):
+    sizes = {"exemplar_size": 125, "instance_size": 253} if backbone != "alexnet" else {}
+    model = {"backbone": backbone, "backbone_args": {"width": 0.25}, "head": head}
+    if head == "rpn":
+        model["head_args"] = {"hidden": 16}
+    return config_from_dict({"name": f"tiny-{backbone}-{head}", "model": model,
+                             "tracking": {"tracker": "siamrpn" if head == "rpn" else "siamfc",
+                                          **({"window_influence": 0.44} if head == "rpn"
+                                             else {}), **sizes, **tracking}})
+
+
+def rel(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a - b).norm() / b.norm())
+
+
+@pytest.mark.parametrize("backbone,head", [("resnet22", "xcorr"), ("p4_att_resnet22", "xcorr"),
+                                           ("p4m_resnet22", "xcorr"), ("alexnet", "rpn")])
+def test_onnx_graphs_compute_what_pytorch_computes(backbone, head, tmp_path):
+    cfg = _config(backbone, head)
+    net = build_model(cfg).eval()
+    t = cfg.tracking
+    export_branches(net, t.exemplar_size, t.instance_size, (3, 1), tmp_path / "g") \
+        if head == "xcorr" else export_branches(net, t.exemplar_size, t.instance_size, (1, 1),
+                                                tmp_path / "g")
+    batches = (3, 1) if head == "xcorr" else (1, 1)
+    diffs = compare_with_torch(net, tmp_path / "g", t.exemplar_size, t.instance_size, batches)
+    with torch.no_grad():
+        scale = float(net.backbone(torch.rand(1, 3, t.exemplar_size, t.exemplar_size) * 255)
+                      .abs().max())
+    assert set(diffs) == {"template", "search", "group_features", "head"}
+    assert max(diffs.values()) < 1e-4 * max(scale, 1.0), diffs
+
+
+@pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
+def test_group_backbone_stays_exactly_equivariant_through_the_onnx_runtime(backend):
+    torch.manual_seed(5)
+    cfg = _config("p4_att_resnet22")
+    net = build_model(cfg).eval()
+    rt = build_runtime(net, backend, 125, 253, (1, 1))
+    group = get_group("p4")
+    x = torch.rand(1, 3, 253, 253, generator=torch.Generator().manual_seed(0)) * 255
+    feats, groups = rt.search(x, groups=True)
+    assert feats.shape == (1, net.backbone.out_channels, 21, 21)
+    assert groups.shape == (1, net.backbone.out_channels, 4, 21, 21)
+    for g in (1, 2, 3):
+        turned, turned_groups = rt.search(group.transform(x, g).contiguous(), groups=True)
+        # pooled features rotate with the input; group-resolved ones also cycle the group axis
+        assert rel(turned, group.transform(feats, g)) < 1e-5
+        assert rel(turned_groups, group.act_regular(groups, g)) < 1e-5
+
+
+def test_trackers_give_the_same_boxes_in_torch_and_onnx(easy_sequence):
+    cfg = _config("resnet22", scale_mode="template")
+    boxes = {}
+    for backend in ("torch", "onnx"):
+        t = build_tracker(cfg, backend=backend)
+        t.init(easy_sequence.frames[0], easy_sequence.boxes[0])
+        boxes[backend] = np.stack([t.update(f) for f in easy_sequence.frames[1:12]])
+    assert np.abs(boxes["torch"] - boxes["onnx"]).max() < 1e-2
+
+
+def test_template_scale_mode_runs_one_search_crop_per_frame(easy_sequence):
+    calls = []
+    for mode in ("search", "template"):
+        t = build_tracker(_config("resnet22", scale_mode=mode), backend="torch")
+        hook = t.net.backbone.register_forward_hook(
+            lambda m, i, o, mode=mode: calls.append((mode, tuple(i[0].shape))))
+        t.init(easy_sequence.frames[0], easy_sequence.boxes[0])
+        t.update(easy_sequence.frames[1])
+        hook.remove()
+    assert calls == [("search", (1, 3, 125, 125)), ("search", (3, 3, 253, 253)),
+                     ("template", (3, 3, 125, 125)), ("template", (1, 3, 253, 253))]
+
+
+def test_a_stale_or_damaged_cached_export_is_rebuilt_never_used(tmp_path, caplog):
+    cfg = _config("resnet22")
+    net = build_model(cfg).eval()
+    first = build_runtime(net, "onnx", 125, 253, (1, 3)).folder
+    assert cache_is_valid(first, json.loads((first / "manifest.json").read_text())["key"])
+    with torch.no_grad():
+        net.head.bias.add_(1.0)  # the weights change: a new export, the old one is not reused
+    second = build_runtime(net, "onnx", 125, 253, (1, 3))
+    assert second.folder != first
+    z = torch.rand(1, 3, 125, 125) * 255
+    x = torch.rand(3, 3, 253, 253) * 255
+    with torch.no_grad():
+        ref = net.head(net.backbone(z), net.backbone(x))
+    assert rel(second.head(second.template(z), second.search(x)[0]), ref) < 1e-5
+    # a damaged file is detected by its hash and the folder rebuilt
+    (second.folder / "head.onnx").write_bytes(b"garbage")
+    third = build_runtime(net, "onnx", 125, 253, (1, 3))
+    assert third.folder == second.folder and "stale or damaged" in caplog.text
+    assert rel(third.head(third.template(z), third.search(x)[0]), ref) < 1e-5
+
+
+def test_unknown_backend_is_one_line_naming_the_known_ones(easy_sequence, tmp_path):
+    with pytest.raises(ConfigError, match="known: torch, onnx, onnx-int8"):
+        build_tracker(_config("resnet22"), backend="tensorrt")
+    with pytest.raises(ConfigError, match="tracking.backend"):
+        build_tracker(_config("resnet22"), overrides=["tracking.backend=cuda"])
+    r = subprocess.run([sys.executable, "tools/track.py", "missing.mp4", "--box", "1,1,5,5",
+                        "--backend", "tensorrt"], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines()[-1].startswith("error:")
+
+
+def test_missing_onnxruntime_names_the_install_command(monkeypatch):
+    from tracker.runtime.onnx import require_onnxruntime
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails as if not installed
+    with pytest.raises(InputError, match="pip install onnxruntime"):
+        require_onnxruntime()
+
+
+def test_export_tool_writes_graphs_that_run_without_eqtrack(tmp_path, capsys):
+    from export import main
+
+    cfg_file = tmp_path / "tiny.yaml"
+    cfg_file.write_text("name: tiny\nmodel: {backbone: resnet22, backbone_args: {width: 0.25}}\n"
+                        "tracking: {exemplar_size: 125, instance_size: 253, "
+                        "scale_mode: template}\n")
+    out = tmp_path / "export"
+    assert main([str(cfg_file), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "max abs difference vs PyTorch" in printed
+    meta = json.loads((out / "tracking.json").read_text())
+    assert meta["head_batches"] == {"z_feat": 3, "x_feat": 1}
+    assert meta["tracking"]["scale_mode"] == "template" and meta["stride"] == 8
+    assert max(meta["max_abs_diff_vs_torch"].values()) < 1e-3
+    # ONNX Runtime alone, no eqtrack: template pyramid against one search crop
+    so = ort.SessionOptions()
+    z = np.random.default_rng(0).uniform(0, 255, (3, 3, 125, 125)).astype(np.float32)
+    x = np.random.default_rng(1).uniform(0, 255, (1, 3, 253, 253)).astype(np.float32)
+    zf = ort.InferenceSession(str(out / "template.onnx"), so).run(None, {"z": z})[0]
+    xf = ort.InferenceSession(str(out / "search.onnx"), so).run(["features"], {"x": x})[0]
+    score = ort.InferenceSession(str(out / "head.onnx"), so).run(
+        None, {"z_feat": zf, "x_feat": xf})[0]
+    assert score.shape == (3, 1, 17, 17) and np.all(np.isfinite(score))

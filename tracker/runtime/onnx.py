@@ -1,0 +1,279 @@
+"""ONNX export of the three branches and the ONNX Runtime runtime, with a weight-keyed cache.
+
+``export_branches`` writes ``template.onnx`` (``z [N,3,Sz,Sz]`` -> ``features``),
+``search.onnx`` (``x [N,3,Sx,Sx]`` -> ``features``, ``group_features``) and ``head.onnx``
+(``z_feat [Kz,...]``, ``x_feat [Kx,...]`` -> ``score`` or ``cls``, ``loc``; batches fixed), all taking
+RGB 0..255 float32 and traced from :mod:`tracker.runtime.branches`. Group backbones export
+their expanded filter banks as ordinary convolution weights (constant-folded at export), so any
+ONNX runtime runs them.
+
+:class:`OnnxRuntime` exports into a cache folder named by a hash of the weights, the model
+config, the crop sizes and the library versions (``$EQTRACK_CACHE``, default
+``~/.cache/eqtrack``). A cached folder is used only when its manifest names the same key and
+every file still has the hash recorded at export; otherwise it is rebuilt, never used.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import logging
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import InputError
+from .base import Runtime
+from .branches import HeadBranch, SearchBranch, TemplateBranch
+
+log = logging.getLogger(__name__)
+
+EXPORT_FORMAT = 1  # bump when the exported graphs change meaning
+OPSET = 17
+INSTALL_HINT = "pip install onnxruntime onnx (both are dependencies of eqtrack: pip install -e .)"
+
+
+def require_onnxruntime():
+    """The ``onnxruntime`` module, or an :class:`InputError` naming the install command."""
+    try:
+        import onnxruntime
+    except ImportError:
+        raise InputError(f"the ONNX backends need onnxruntime, which is not installed: "
+                         f"{INSTALL_HINT}; or use --backend torch") from None
+    return onnxruntime
+
+
+def cache_root() -> Path:
+    """Where exported graphs are cached: ``$EQTRACK_CACHE`` or ``~/.cache/eqtrack``."""
+    return Path(os.environ.get("EQTRACK_CACHE") or Path.home() / ".cache" / "eqtrack") / "onnx"
+
+
+def weights_key(net, extra: dict) -> str:
+    """sha256 over every tensor of ``net``'s state dict (names, dtypes, shapes, bytes) and the
+    JSON of ``extra``: changes whenever the weights or the export settings do."""
+    h = hashlib.sha256()
+    for name, t in sorted(net.state_dict().items()):
+        t = t.detach().cpu().contiguous()
+        h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    h.update(json.dumps(extra, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def _file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _export(module, args, path: Path, inputs, outputs, dynamic: dict | None) -> None:
+    # the exporter restores the wrapper's own train/eval flag afterwards, recursively: a wrapper
+    # left in train mode would switch the live network's batch norm to batch statistics
+    module.eval()
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")  # tracer warnings about Python-side shape checks
+        torch.onnx.export(module, args, str(path), dynamo=False, opset_version=OPSET,
+                          input_names=inputs, output_names=outputs, dynamic_axes=dynamic,
+                          do_constant_folding=True)
+
+
+def head_outputs(net) -> list[str]:
+    """Output names of the head graph: ``["score"]`` or ``["cls", "loc"]``."""
+    return ["cls", "loc"] if hasattr(net.head, "anchor_num") else ["score"]
+
+
+@torch.no_grad()
+def export_branches(net, exemplar_size: int, instance_size: int, head_batches: tuple[int, int],
+                    out_dir: str | Path) -> dict[str, Path]:
+    """Write ``template.onnx``, ``search.onnx`` and ``head.onnx`` of ``net`` (eval mode) into
+    ``out_dir``; returns their paths by branch name."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    net.eval()
+    z = torch.rand(1, 3, exemplar_size, exemplar_size) * 255
+    x = torch.rand(1, 3, instance_size, instance_size) * 255
+    # this forward pass also fills the group convolutions' caches of expanded filter banks, so
+    # the tracer records each bank as one constant weight (rot90 has no ONNX operator)
+    zf = net.backbone(z).expand(head_batches[0], -1, -1, -1).contiguous()
+    xf = net.backbone(x).expand(head_batches[1], -1, -1, -1).contiguous()
+    paths = {k: out / f"{k}.onnx" for k in ("template", "search", "head")}
+    _export(TemplateBranch(net.backbone), (z,), paths["template"], ["z"], ["features"],
+            {"z": {0: "n"}, "features": {0: "n"}})
+    _export(SearchBranch(net.backbone), (x,), paths["search"], ["x"],
+            ["features", "group_features"],
+            {"x": {0: "n"}, "features": {0: "n"}, "group_features": {0: "n"}})
+    _export(HeadBranch(net.head), (zf, xf), paths["head"], ["z_feat", "x_feat"],
+            head_outputs(net), None)
+    return paths
+
+
+def calibration_crops(exemplar_size: int, instance_size: int, count: int = 16
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Template and search crops ``[count, 3, S, S]`` float32 0..255 from generated sequences
+    (training-style pairs, fixed seed): the int8 calibration set, the same on every machine."""
+    from ..data.pairs import PairSampler, build_sources
+
+    sampler = PairSampler(build_sources([{"type": "synthetic", "weight": 1.0}]),
+                          exemplar_size=exemplar_size, instance_size=instance_size,
+                          max_shift=32.0, scale_jitter=0.1, seed=12345)
+    b = sampler.batch(0, count)
+    return b["z"].numpy(), b["x"].numpy()
+
+
+def quantize_int8(src: Path, dst: Path, name: str, samples: np.ndarray) -> None:
+    """Static int8 quantization of ``src`` (QDQ, per-channel int8 weights, uint8 activations,
+    min-max calibration on ``samples`` fed one at a time as input ``name``) into ``dst``."""
+    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                          quantize_static)
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class _Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self._it = iter([{name: s[None]} for s in samples])
+
+        def get_next(self):
+            return next(self._it, None)
+
+    pre = dst.with_suffix(".pre.onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
+        quantize_static(str(pre), str(dst), _Reader(), quant_format=QuantFormat.QDQ,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        per_channel=True)
+    pre.unlink()
+
+
+def _build_cache(net, folder: Path, exemplar_size: int, instance_size: int, head_batches: tuple[int, int],
+                 quantize: bool, key: str) -> None:
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
+    try:
+        paths = export_branches(net, exemplar_size, instance_size, head_batches, tmp)
+        if quantize:
+            z, x = calibration_crops(exemplar_size, instance_size)
+            for branch, name, data in (("template", "z", z), ("search", "x", x)):
+                q = tmp / f"{branch}.int8.onnx"
+                quantize_int8(paths[branch], q, name, data)
+                os.replace(q, paths[branch])
+        manifest = {"key": key, "files": {p.name: _file_hash(p) for p in paths.values()}}
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1))
+        if folder.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+        try:
+            os.replace(tmp, folder)
+        except OSError:  # another process finished the same export first: use theirs
+            pass
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def cache_is_valid(folder: Path, key: str) -> bool:
+    """Whether ``folder`` holds a complete export made for ``key``, every file unchanged."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        return manifest.get("key") == key and all(
+            _file_hash(folder / name) == digest for name, digest in manifest["files"].items())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
+def cached_export(net, exemplar_size: int, instance_size: int, head_batches: tuple[int, int],
+                  quantize: bool) -> Path:
+    """The cache folder holding ``net``'s exported graphs for these settings, exporting (or
+    re-exporting a stale or damaged folder) first when needed."""
+    ort = require_onnxruntime()
+    extra = {"format": EXPORT_FORMAT, "opset": OPSET, "sizes": [exemplar_size, instance_size],
+             "head_batches": list(head_batches), "quantize": quantize, "torch": torch.__version__,
+             "onnxruntime": ort.__version__, "backbone": type(net.backbone).__name__,
+             "head": type(net.head).__name__}
+    key = weights_key(net, extra)
+    folder = cache_root() / f"{'int8' if quantize else 'fp32'}-{key[:20]}"
+    if not cache_is_valid(folder, key):
+        if folder.exists():
+            log.warning("cached ONNX export %s is stale or damaged: rebuilding it", folder)
+        else:
+            log.info("exporting the network to ONNX (%s) into %s",
+                     "int8" if quantize else "fp32", folder)
+        _build_cache(net, folder, exemplar_size, instance_size, head_batches, quantize, key)
+        if not cache_is_valid(folder, key):
+            raise InputError(f"ONNX export into '{folder}' failed its own check")
+    return folder
+
+
+def make_session(path: Path):
+    """An ONNX Runtime CPU session on ``path`` using ``torch.get_num_threads()`` threads (the
+    one thread setting the tools expose), all graph optimizations on."""
+    ort = require_onnxruntime()
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = max(1, torch.get_num_threads())
+    so.inter_op_num_threads = 1
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.log_severity_level = 3
+    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+
+
+class OnnxRuntime(Runtime):
+    """ONNX Runtime on the cached export of ``net`` (fp32, or int8 backbone with
+    ``quantize``). Same interface and, in fp32, the same outputs as the torch runtime (to
+    ~1e-5 relative)."""
+
+    def __init__(self, net, exemplar_size: int, instance_size: int, head_batches: tuple[int, int],
+                 quantize: bool = False) -> None:
+        super().__init__(net, head_batches)
+        self.name = "onnx-int8" if quantize else "onnx"
+        self.folder = cached_export(net, exemplar_size, instance_size, head_batches, quantize)
+        self._template = make_session(self.folder / "template.onnx")
+        self._search = make_session(self.folder / "search.onnx")
+        self._head = make_session(self.folder / "head.onnx")
+        self._head_outputs = head_outputs(net)
+
+    @staticmethod
+    def _array(t: torch.Tensor) -> np.ndarray:
+        return np.ascontiguousarray(t.detach().cpu().numpy(), dtype=np.float32)
+
+    def template(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(self._template.run(None, {"z": self._array(z)})[0])
+
+    def search(self, x: torch.Tensor, groups: bool = False):
+        names = ["features", "group_features"] if groups else ["features"]
+        out = self._search.run(names, {"x": self._array(x)})
+        return torch.from_numpy(out[0]), (torch.from_numpy(out[1]) if groups else None)
+
+    def head(self, z_feat: torch.Tensor, x_feat: torch.Tensor):
+        out = self._head.run(None, {"z_feat": self._array(z_feat),
+                                    "x_feat": self._array(x_feat)})
+        out = [torch.from_numpy(o) for o in out]
+        return out[0] if len(out) == 1 else tuple(out)
+
+
+@torch.no_grad()
+def compare_with_torch(net, folder: str | Path, exemplar_size: int, instance_size: int,
+                       head_batches: tuple[int, int], seed: int = 0) -> dict[str, float]:
+    """Max absolute difference between the ONNX graphs in ``folder`` (run by ONNX Runtime) and
+    the same branches in eager PyTorch, on seeded random crops: ``{"template", "search",
+    "group_features", "head"}`` (the head fed the torch features, so each graph is judged
+    alone)."""
+    folder = Path(folder)
+    net.eval()
+    g = torch.Generator().manual_seed(seed)
+    z = torch.rand(head_batches[0], 3, exemplar_size, exemplar_size, generator=g) * 255
+    x = torch.rand(head_batches[1], 3, instance_size, instance_size, generator=g) * 255
+    zt = TemplateBranch(net.backbone)(z)
+    xt, gt = SearchBranch(net.backbone)(x)
+    ht = HeadBranch(net.head)(zt, xt)
+    ht = list(ht) if isinstance(ht, (tuple, list)) else [ht]
+    zo = make_session(folder / "template.onnx").run(None, {"z": z.numpy()})[0]
+    xo, go = make_session(folder / "search.onnx").run(None, {"x": x.numpy()})
+    ho = make_session(folder / "head.onnx").run(None, {"z_feat": zt.numpy(),
+                                                       "x_feat": xt.numpy()})
+
+    def diff(a, b) -> float:
+        return float(np.abs(np.asarray(a) - b.numpy()).max())
+
+    return {"template": diff(zo, zt), "search": diff(xo, xt), "group_features": diff(go, gt),
+            "head": max(diff(a, b) for a, b in zip(ho, ht))}
