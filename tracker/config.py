@@ -41,10 +41,6 @@ class TrackingConfig:
     instance_size: int = 255      # search crop side (pixels)
     context: float = 0.5          # template context: side = sqrt((w+p)(h+p)), p = context*(w+h)
     scale_num: int = 3
-    # where SiamFC's scales come from: "search" = a pyramid of search crops (scale_num backbone
-    # passes a frame), "template" = one search crop against templates at scale_num scales,
-    # computed once at init (one backbone pass a frame)
-    scale_mode: str = "search"
     scale_step: float = 1.0375
     scale_penalty: float = 0.9745  # multiplies the peak of every scale but the current one
     scale_lr: float = 0.59         # damping of the scale update
@@ -192,8 +188,6 @@ def _validate(cfg: Config) -> Config:
         (t.penalty_k >= 0, "tracking.penalty_k must be >= 0"),
         (0.0 <= t.box_lr <= 1.0, "tracking.box_lr must lie in [0, 1]"),
         (t.rotation_max_change > 0, "tracking.rotation_max_change must be positive"),
-        (t.scale_mode in ("search", "template"),
-         f"tracking.scale_mode must be search or template, got {t.scale_mode!r}"),
         (t.backend in BACKENDS,
          f"tracking.backend: unknown backend {t.backend!r}; known: {', '.join(BACKENDS)}"),
     ]

@@ -44,15 +44,14 @@ class SiamFCTracker(Tracker):
 
     ``init(image, box)`` takes a PIL image or RGB numpy array ``[H,W,3]`` and a box ``[x,y,w,h]``
     (continuous pixel coordinates, see :mod:`tracker.boxes`); ``update(image)`` returns the new
-    ``[x, y, w, h]`` as float64 ``[4]``. Each update scores ``scale_num`` scales, upsamples the
-    responses, penalizes scale changes, adds a cosine window and damps the size update. Where the
-    scales come from is ``tracking.scale_mode``: ``search`` crops a pyramid of search regions
-    (SiamFC: ``scale_num`` backbone passes per frame); ``template`` crops one search region and
-    correlates it with a pyramid of templates computed once in ``init`` (one backbone pass per
-    frame). The network runs in ``backend`` (default ``tracking.backend``, see
-    :mod:`tracker.runtime`). The state stays finite whatever the image holds: the centre is
-    kept inside the image and the size within ``[min_size, 10 x image]``. ``clock`` holds the
-    seconds spent per stage.
+    ``[x, y, w, h]`` as float64 ``[4]``. Each update crops a pyramid of ``scale_num`` search
+    regions (sides ``scale_step ** k`` times the current one, one batch through the backbone),
+    upsamples the responses, picks the scale with the highest peak (every scale but the middle
+    one penalized by ``scale_penalty``), adds a cosine window and damps the size update
+    (``scale_lr``). The network runs in ``backend``
+    (default ``tracking.backend``, see :mod:`tracker.runtime`). The state stays finite whatever
+    the image holds: the centre is kept inside the image and the size within
+    ``[min_size, 10 x image]``. ``clock`` holds the seconds spent per stage.
     """
 
     def __init__(self, net: SiameseNet, cfg: TrackingConfig, name: str = "eqtrack",
@@ -74,10 +73,8 @@ class SiamFCTracker(Tracker):
                                                         cfg.rotation_max_change)
             except ValueError as e:
                 raise ConfigError(f"tracking.rotation_step: {e}") from None
-        # template mode: n templates against one search map; search mode: one against n
-        batches = (n, 1) if cfg.scale_mode == "template" else (1, n)
         self.runtime = build_runtime(self.net, backend or cfg.backend, cfg.exemplar_size,
-                                     cfg.instance_size, head_batches=batches)
+                                     cfg.instance_size, head_batches=(1, n))
         self.clock = StageClock()
         self.angle = 0.0  # degrees CCW relative to the first frame (0 unless estimated)
         self.object_sz = None  # target size along its own axes, [w, h]
@@ -90,11 +87,8 @@ class SiamFCTracker(Tracker):
         self.min_z_sz, self.max_z_sz = self._z_limits()
         self.avg_color = mean_color(img)
         s = self.cfg.exemplar_size
-        # template pyramid: the target grown by f looks like a template cropped at z_sz / f
-        sides = self.z_sz / self.scale_factors if self.cfg.scale_mode == "template" \
-            else [self.z_sz]
-        z = [crop_square(img, self.center, side, s, self.avg_color) for side in sides]
-        self.kernels = self.runtime.template(to_tensor(z).to(self.device))
+        z = crop_square(img, self.center, self.z_sz, s, self.avg_color)
+        self.kernel = self.runtime.template(to_tensor([z]).to(self.device))
         self.angle, self.object_sz = 0.0, self.target_sz.copy()
         if self.orientation is not None:
             big = s + 2 * int(np.ceil(s * (np.sqrt(2) - 1) / 2))  # room for any rotation
@@ -115,28 +109,27 @@ class SiamFCTracker(Tracker):
         img = as_rgb_array(image)
         cfg = self.cfg
         turn = self.angle if cfg.derotate_search else 0.0
-        search_pyramid = cfg.scale_mode == "search"
-        factors = self.scale_factors if search_pyramid else (1.0,)
         crops = [crop_square(img, self.center, self.x_sz * f, cfg.instance_size, self.avg_color,
-                             turn) for f in factors]
+                             turn) for f in self.scale_factors]
         x = to_tensor(crops).to(self.device)
         clock.lap("crop")
         feats, groups = self.runtime.search(x, groups=self.orientation is not None)
         clock.lap("backbone")
-        responses = self.runtime.head(self.kernels, feats)
+        responses = self.runtime.head(self.kernel, feats)
         clock.lap("head")
         responses = responses[:, 0].float().cpu().numpy()
         self._prepare_window(responses.shape[-1])
 
         up = self.window.shape[0]
-        # the scale is chosen on the raw maps and only its map is upsampled (a third of the cost)
+        responses = np.stack([cv2.resize(r, (up, up), interpolation=cv2.INTER_CUBIC)
+                              for r in responses])
         mid = cfg.scale_num // 2
         peaks = responses.reshape(cfg.scale_num, -1).max(axis=1)
         peaks[:mid] *= cfg.scale_penalty
         peaks[mid + 1:] *= cfg.scale_penalty
         scale_id = int(np.argmax(peaks))
 
-        response = cv2.resize(responses[scale_id], (up, up), interpolation=cv2.INTER_CUBIC)
+        response = responses[scale_id]
         response = response - response.min()
         response = response / (response.sum() + 1e-16)
         response = (1 - cfg.window_influence) * response + cfg.window_influence * self.window
@@ -144,19 +137,17 @@ class SiamFCTracker(Tracker):
 
         # peak offset: upsampled response -> search crop -> image pixels
         disp = (loc[::-1] - (up - 1) / 2.0) * self.runtime.stride / cfg.response_up
-        crop_side = self.x_sz * (self.scale_factors[scale_id] if search_pyramid else 1.0)
-        disp = disp * crop_side / cfg.instance_size
+        disp = disp * self.x_sz * self.scale_factors[scale_id] / cfg.instance_size
         self.center = np.clip(self.center + crop_to_image(disp, turn), 0.0, self.image_size)
 
         if self.orientation is not None:
             # the response cell under the upsampled peak
             n = self.response_size
             cell = np.clip(np.round((loc + 0.5) / cfg.response_up - 0.5), 0, n - 1).astype(int)
-            g = scale_id if search_pyramid else 0
             # in a turned crop the estimate is the residual turn on top of the crop's
             self.orientation.angle -= turn
             self.angle = turn + self.orientation.update(
-                self.orientation.scores(groups[g:g + 1]), tuple(cell))
+                self.orientation.scores(groups[scale_id:scale_id + 1]), tuple(cell))
             self.angle = (self.angle + 180.0) % 360.0 - 180.0
             self.orientation.angle = self.angle
 
