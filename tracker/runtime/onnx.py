@@ -213,14 +213,18 @@ def make_session(path: Path):
     so.intra_op_num_threads = max(1, torch.get_num_threads())
     so.inter_op_num_threads = 1
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # no busy-waiting between runs: the idle pool would take the cores from the crops and the
+    # PyTorch head between two backbone calls (measured: 2 threads slower than 1 with it)
+    so.add_session_config_entry("session.intra_op.allow_spinning", "0")
     so.log_severity_level = 3
     return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
 
 
 class OnnxRuntime(Runtime):
     """ONNX Runtime on the cached export of ``net`` (fp32, or int8 backbone with
-    ``quantize``) for the template and search branches, the head in PyTorch. Same interface
-    and, in fp32, the same outputs as the torch runtime (to ~1e-5 relative)."""
+    ``quantize``) for the template and search branches and SiamRPN's head; SiamFC's
+    correlation head runs in PyTorch. Same interface and, in fp32, the same outputs as the
+    torch runtime (to ~1e-5 relative)."""
 
     def __init__(self, net, exemplar_size: int, instance_size: int, head_batches: tuple[int, int],
                  quantize: bool = False) -> None:
@@ -229,9 +233,13 @@ class OnnxRuntime(Runtime):
         self.folder = cached_export(net, exemplar_size, instance_size, head_batches, quantize)
         self._template = make_session(self.folder / "template.onnx")
         self._search = make_session(self.folder / "search.onnx")
-        # the correlation head stays in PyTorch: ONNX Runtime's convolution with a weight that
-        # is an input (the template) repacks it every call and measured slower (SiamFC 3.7 vs
-        # 2.0 ms, SiamRPN 5.0 vs 2.3 ms a frame); head.onnx is exported for deployment
+        # SiamFC's head is a bare correlation whose weight is an input (the template): ONNX
+        # Runtime repacks it every call and measured slower than PyTorch (3.7 vs 2.0 ms a frame),
+        # so it stays in PyTorch (head.onnx is still exported, for deployment). SiamRPN's head
+        # has learnt convolutions and is faster in ONNX Runtime (5.0 vs 7.0 ms).
+        self._head_outputs = head_outputs(net)
+        self._head_session = make_session(self.folder / "head.onnx") \
+            if len(self._head_outputs) > 1 else None
         self._head = HeadBranch(net.head).eval()
 
     @staticmethod
@@ -248,7 +256,11 @@ class OnnxRuntime(Runtime):
 
     @torch.inference_mode()
     def head(self, z_feat: torch.Tensor, x_feat: torch.Tensor):
-        return self._head(z_feat, x_feat)
+        if self._head_session is None:
+            return self._head(z_feat, x_feat)
+        out = self._head_session.run(None, {"z_feat": self._array(z_feat),
+                                            "x_feat": self._array(x_feat)})
+        return tuple(torch.from_numpy(o) for o in out)
 
 
 @torch.no_grad()
