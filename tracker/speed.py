@@ -42,7 +42,8 @@ class SpeedRow:
         return 1000.0 * self.stages[stage] / max(1, self.frames)
 
 
-def load_frames(root: str | Path, sequences: int, frames: int) -> list[tuple[str, list, np.ndarray]]:
+def load_frames(root: str | Path, sequences: int, frames: int
+                ) -> list[tuple[str, list, np.ndarray]]:
     """The first ``sequences`` OTB-layout sequences of ``root`` (sorted by name), at most
     ``frames`` frames each, decoded into memory: ``[(name, [PIL RGB], boxes [N, 4] xywh)]``."""
     from .evaluation import FolderDataset

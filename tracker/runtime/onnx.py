@@ -2,13 +2,13 @@
 
 ``export_branches`` writes ``template.onnx`` (``z [N,3,Sz,Sz]`` -> ``features``),
 ``search.onnx`` (``x [N,3,Sx,Sx]`` -> ``features``, ``group_features``) and ``head.onnx``
-(``z_feat [Kz,...]``, ``x_feat [Kx,...]`` -> ``score`` or ``cls``, ``loc``; batches fixed), all taking
-RGB 0..255 float32 and traced from :mod:`tracker.runtime.branches`. Group backbones export
-their expanded filter banks as ordinary convolution weights (constant-folded at export), so any
-ONNX runtime runs them.
+(``z_feat [Kz,...]``, ``x_feat [Kx,...]`` -> ``score`` or ``cls``, ``loc``; batches fixed),
+the crops RGB 0..255 float32, all traced from :mod:`tracker.runtime.branches`. Group
+backbones export their expanded filter banks as ordinary convolution weights (constant-folded
+at export), so any ONNX runtime runs them.
 
-:class:`OnnxRuntime` exports into a cache folder named by a hash of the weights, the model
-config, the crop sizes and the library versions (``$EQTRACK_CACHE``, default
+:class:`OnnxRuntime` exports into a cache folder named by a hash of the weights, the
+modules' plain settings, the crop sizes and the library versions (``$EQTRACK_CACHE``, default
 ``~/.cache/eqtrack``). A cached folder is used only when its manifest names the same key and
 every file still has the hash recorded at export; otherwise it is rebuilt, never used.
 """
@@ -54,10 +54,20 @@ def cache_root() -> Path:
     return Path(os.environ.get("EQTRACK_CACHE") or Path.home() / ".cache" / "eqtrack") / "onnx"
 
 
+def _plain_settings(module) -> dict:
+    # constructor values kept as attributes (out_scale, anchor_num, pool_mode, ...): they shape
+    # the exported graph without being tensors of the state dict
+    return {f"{name}.{k}": v for name, m in module.named_modules() for k, v in vars(m).items()
+            if not k.startswith("_") and k != "training"
+            and isinstance(v, (bool, int, float, str, tuple))}
+
+
 def weights_key(net, extra: dict) -> str:
-    """sha256 over every tensor of ``net``'s state dict (names, dtypes, shapes, bytes) and the
-    JSON of ``extra``: changes whenever the weights or the export settings do."""
+    """sha256 over every tensor of ``net``'s state dict (names, dtypes, shapes, bytes), the
+    modules' plain settings and the JSON of ``extra``: changes whenever the weights or the
+    export settings do."""
     h = hashlib.sha256()
+    h.update(json.dumps(_plain_settings(net), sort_keys=True, default=str).encode())
     for name, t in sorted(net.state_dict().items()):
         t = t.detach().cpu().contiguous()
         h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
@@ -148,8 +158,8 @@ def quantize_int8(src: Path, dst: Path, name: str, samples: np.ndarray) -> None:
     pre.unlink()
 
 
-def _build_cache(net, folder: Path, exemplar_size: int, instance_size: int, head_batches: tuple[int, int],
-                 quantize: bool, key: str) -> None:
+def _build_cache(net, folder: Path, exemplar_size: int, instance_size: int,
+                 head_batches: tuple[int, int], quantize: bool, key: str) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
     try:
@@ -188,9 +198,9 @@ def cached_export(net, exemplar_size: int, instance_size: int, head_batches: tup
     re-exporting a stale or damaged folder) first when needed."""
     ort = require_onnxruntime()
     extra = {"format": EXPORT_FORMAT, "opset": OPSET, "sizes": [exemplar_size, instance_size],
-             "head_batches": list(head_batches), "quantize": quantize, "torch": torch.__version__,
-             "onnxruntime": ort.__version__, "backbone": type(net.backbone).__name__,
-             "head": type(net.head).__name__}
+             "head_batches": list(head_batches), "quantize": quantize,
+             "torch": torch.__version__, "onnxruntime": ort.__version__,
+             "backbone": type(net.backbone).__name__, "head": type(net.head).__name__}
     key = weights_key(net, extra)
     folder = cache_root() / f"{'int8' if quantize else 'fp32'}-{key[:20]}"
     if not cache_is_valid(folder, key):
