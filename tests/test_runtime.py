@@ -11,15 +11,12 @@ import numpy as np
 import pytest
 import torch
 
-from backbones import build_backbone
 from backbones.gconv import get_group
 from tracker.build import build_model, build_tracker
 from tracker.config import config_from_dict
 from tracker.errors import ConfigError, InputError
-from tracker.heads import XCorrHead
 from tracker.runtime import build_runtime
 from tracker.runtime.onnx import cache_is_valid, compare_with_torch, export_branches
-from tracker.siamese import SiameseNet
 
 ort = pytest.importorskip("onnxruntime")
 
@@ -55,8 +52,9 @@ def test_onnx_graphs_compute_what_pytorch_computes(backbone, head, tmp_path):
     export_branches(net, t.exemplar_size, t.instance_size, batches, tmp_path / "g")
     diffs = compare_with_torch(net, tmp_path / "g", t.exemplar_size, t.instance_size, batches)
     with torch.no_grad():
-        scale = float(net.backbone(torch.rand(1, 3, t.exemplar_size, t.exemplar_size) * 255)
-                      .abs().max())
+        z = torch.rand(1, 3, t.exemplar_size, t.exemplar_size,
+                       generator=torch.Generator().manual_seed(1)) * 255
+        scale = float(net.backbone(z).abs().max())
     assert set(diffs) == {"template", "search", "group_features", "head"}
     assert max(diffs.values()) < 1e-4 * max(scale, 1.0), diffs
 
