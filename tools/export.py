@@ -35,10 +35,10 @@ FP32_TOLERANCE = 1e-3  # relative to the largest |output|: ONNX Runtime reorders
 @entry
 def main(argv=None) -> int:
     from tracker.anchors import DEFAULT_RATIOS, DEFAULT_SCALES
-    from tracker.build import build_tracker
-    from tracker.runtime.onnx import (calibration_crops, compare_with_torch, export_branches,
-                                      quantize_int8, require_onnxruntime)
-    from tracker.shipped import resolve_checkpoint
+    from tracker.baselines import BASELINES
+    from tracker.build import tracker_from_spec
+    from tracker.runtime.onnx import (compare_with_torch, export_branches, quantize_branches,
+                                      require_onnxruntime)
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 epilog="example: python tools/export.py default --out "
@@ -54,14 +54,9 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     setup_logging()
     require_onnxruntime()
-    ckpt = resolve_checkpoint(args.model)
-    if ckpt is not None and ckpt.is_file():
-        tracker = build_tracker(checkpoint=ckpt, overrides=args.overrides, backend="torch")
-    elif Path(args.model).suffix in (".yaml", ".yml") and Path(args.model).is_file():
-        tracker = build_tracker(config=args.model, overrides=args.overrides, backend="torch")
-    else:
-        raise InputError(f"model '{args.model}' is neither a shipped model, a checkpoint nor a "
-                         f"config file")
+    if args.model in BASELINES:
+        raise InputError(f"'{args.model}' is an OpenCV baseline: there is no network to export")
+    tracker = tracker_from_spec(args.model, args.overrides, backend="torch")
     net, cfg = tracker.net, tracker.cfg
     batches = tracker.runtime.head_batches
     out = Path(args.out)
@@ -70,8 +65,9 @@ def main(argv=None) -> int:
     paths = export_branches(net, cfg.exemplar_size, cfg.instance_size, batches, out)
     diffs = compare_with_torch(net, out, cfg.exemplar_size, cfg.instance_size, batches)
     with torch.no_grad():
-        scale = max(1.0, float(net.backbone(torch.rand(1, 3, cfg.exemplar_size,
-                                                       cfg.exemplar_size) * 255).abs().max()))
+        z = torch.rand(1, 3, cfg.exemplar_size, cfg.exemplar_size,
+                       generator=torch.Generator().manual_seed(0)) * 255
+        scale = max(1.0, float(net.backbone(z).abs().max()))
     meta = {
         "format": "eqtrack-onnx", "version": 1, "name": tracker.name,
         "tracker": cfg.tracker, "stride": int(net.backbone.stride),
@@ -86,10 +82,7 @@ def main(argv=None) -> int:
     if cfg.tracker == "siamrpn":
         meta["anchors"] = {"ratios": list(DEFAULT_RATIOS), "scales": list(DEFAULT_SCALES)}
     if args.int8:
-        z, x = calibration_crops(cfg.exemplar_size, cfg.instance_size)
-        for branch, name, data in (("template", "z", z), ("search", "x", x)):
-            q = out / f"{branch}.int8.onnx"
-            quantize_int8(paths[branch], q, name, data)
+        for branch, q in quantize_branches(paths, cfg.exemplar_size, cfg.instance_size).items():
             meta["files"][f"{branch}_int8"] = q.name
     (out / "tracking.json").write_text(json.dumps(meta, indent=1))
     for k, v in diffs.items():

@@ -14,18 +14,15 @@ from .rpn import RPN_HEADS
 def xcorr(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """Batched cross-correlation of templates ``z [Bz,C,hz,wz]`` over searches ``x [Bx,C,H,W]``.
 
-    ``Bz`` is ``Bx`` (pairs, as in training), 1 (one template against a batch, e.g. a pyramid of
-    search crops) or ``Bx`` is 1 (a bank of templates against one search, e.g. a pyramid of
-    templates). Returns ``[max(Bz, Bx), 1, H-hz+1, W-wz+1]``.
+    ``Bz`` is ``Bx`` (pairs) or 1 (one template against a batch, e.g. a scale pyramid).
+    Returns ``[Bx, 1, H-hz+1, W-wz+1]``.
     """
     bx, c, h, w = x.shape
-    bz = z.size(0)
-    if z.size(1) != c or not (bz == bx or bz == 1 or bx == 1):
+    if z.size(1) != c or z.size(0) not in (1, bx):
         raise ValueError(f"template {list(z.shape)} and search {list(x.shape)} do not match")
-    if bz == 1 or bx == 1:
-        # one side is a single map: an ordinary convolution, no grouping (cheaper at inference)
-        out = F.conv2d(x, z)
-        return out.view(max(bz, bx), 1, out.size(-2), out.size(-1))
+    if z.size(0) == 1:
+        # one template: an ordinary convolution over the batch, no grouping (cheaper)
+        return F.conv2d(x, z)
     out = F.conv2d(x.reshape(1, bx * c, h, w), z, groups=bx)
     return out.view(bx, 1, out.size(-2), out.size(-1))
 

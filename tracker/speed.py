@@ -7,6 +7,7 @@ numbers match the FPS of got10k's time files; decoding the files is not timed.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,8 +83,6 @@ def gflop_per_frame(build, image, box) -> float:
 def measure(trackers: list, clips: list, repeats: int) -> None:
     """Run every ``(tracker, row)`` over every clip ``repeats`` times, round-robin (repeat >
     clip > tracker), adding update time and per-stage time to each :class:`SpeedRow`."""
-    import time
-
     for _ in range(repeats):
         for _, images, boxes in clips:
             for tracker, row in trackers:

@@ -158,6 +158,18 @@ def quantize_int8(src: Path, dst: Path, name: str, samples: np.ndarray) -> None:
     pre.unlink()
 
 
+def quantize_branches(paths: dict[str, Path], exemplar_size: int, instance_size: int
+                      ) -> dict[str, Path]:
+    """int8 copies ``<branch>.int8.onnx`` of the template and search graphs in ``paths`` (from
+    :func:`export_branches`), calibrated on :func:`calibration_crops`; their paths by branch."""
+    z, x = calibration_crops(exemplar_size, instance_size)
+    out = {}
+    for branch, name, data in (("template", "z", z), ("search", "x", x)):
+        out[branch] = paths[branch].with_name(f"{branch}.int8.onnx")
+        quantize_int8(paths[branch], out[branch], name, data)
+    return out
+
+
 def _build_cache(net, folder: Path, exemplar_size: int, instance_size: int,
                  head_batches: tuple[int, int], quantize: bool, key: str) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -165,10 +177,7 @@ def _build_cache(net, folder: Path, exemplar_size: int, instance_size: int,
     try:
         paths = export_branches(net, exemplar_size, instance_size, head_batches, tmp)
         if quantize:
-            z, x = calibration_crops(exemplar_size, instance_size)
-            for branch, name, data in (("template", "z", z), ("search", "x", x)):
-                q = tmp / f"{branch}.int8.onnx"
-                quantize_int8(paths[branch], q, name, data)
+            for branch, q in quantize_branches(paths, exemplar_size, instance_size).items():
                 os.replace(q, paths[branch])
         manifest = {"key": key, "files": {p.name: _file_hash(p) for p in paths.values()}}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1))
