@@ -246,3 +246,27 @@ def test_validation_keeps_the_best_checkpoint(tmp_path):
     best = torch.load(tmp_path / "out" / "best.pt", weights_only=True)
     assert 0.0 <= best["val_auc"] <= 1.0 and best["val_auc"] == pytest.approx(trainer.best_auc)
     assert best["step"] in (2, 4)
+
+
+def test_validation_scores_the_rotated_copy_and_writes_the_learning_curve(tmp_path):
+    import csv
+
+    from tracker.data.synthetic import SequenceSpec, generate_sequence, write_otb
+
+    for name, seed in (("val", 2), ("val_rot", 3)):
+        write_otb(generate_sequence(SequenceSpec(num_frames=8, width=160, height=120,
+                                                 object_size=(32, 24)), seed=seed, name="v"),
+                  tmp_path / name)
+    config = tiny_config(steps=4, val_every=2, val_root=str(tmp_path / "val"),
+                         val_rot_root=str(tmp_path / "val_rot"))
+    trainer = Trainer(config, sampler_for(config), tmp_path / "out")
+    trainer.fit(progress=False)
+    rows = list(csv.DictReader(open(tmp_path / "out" / "val.csv")))
+    assert [int(r["step"]) for r in rows] == [2, 4]
+    assert [int(r["pairs"]) for r in rows] == [2 * config.train.batch_size,
+                                              4 * config.train.batch_size]
+    for r in rows:
+        assert float(r["score"]) == pytest.approx((float(r["val"]) + float(r["val_rot"])) / 2,
+                                                  abs=2e-4)
+    best = torch.load(tmp_path / "out" / "best.pt", weights_only=True)
+    assert best["val_auc"] == pytest.approx(max(float(r["score"]) for r in rows), abs=2e-4)

@@ -66,6 +66,13 @@ def main(argv=None) -> int:
         config = config_from_dict(data)
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise InputError("--device cuda: no CUDA device here")
+    for key in ("val_root", "val_rot_root"):
+        root = getattr(config.train, key)
+        # checked now, not at the first validation an hour into the run
+        if root and config.train.val_every and not Path(root).is_dir():
+            hint = (" (make it with tools/make_rotated.py --src VAL --dst DIR)"
+                    if key == "val_rot_root" else "")
+            raise InputError(f"train.{key}: '{root}' is not a folder{hint}")
     rank, world, device = setup_distributed(args.device)
     if args.resume and not Path(args.resume).is_file():
         raise InputError(f"--resume '{args.resume}' not found")

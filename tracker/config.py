@@ -93,6 +93,9 @@ class TrainConfig:
     checkpoint_every: int = 200
     log_every: int = 10
     val_root: str = ""             # OTB-layout folder for validation AUC ("" = none)
+    # its rotated copy (tools/make_rotated.py), scored beside it; best.pt then keeps the best
+    # mean of the two, so the selected model tracks upright and turning targets alike
+    val_rot_root: str = ""
     val_every: int = 0             # steps between validations (0 = never)
     tensorboard: bool = False      # also log to OUT/tensorboard (needs the tensorboard package)
     # backbone weights to start from: a checkpoint path or a shipped model's name ("" = the

@@ -263,10 +263,38 @@ class Trainer:
         return SummaryWriter(str(self.out / "tensorboard"))
 
     def validate(self) -> float | None:
-        """Success AUC (got10k's OTB protocol) of the current weights on ``train.val_root``;
-        keeps ``best.pt`` when it improves. Rank 0 only."""
+        """Success AUC (got10k's OTB protocol) of the current weights on ``train.val_root``
+        and, when set, on ``train.val_rot_root``; the selection score is their mean. Appends
+        a row to ``OUT/val.csv`` (the learning curve) and keeps ``best.pt`` when the score
+        improves. Rank 0 only."""
         if self.rank != 0:
             return None
+        t = self.cfg.train
+        self.model.eval()
+        aucs = {"val": self._success_auc(t.val_root)}
+        if t.val_rot_root:
+            aucs["val_rot"] = self._success_auc(t.val_rot_root)
+        self.model.train()
+        score = sum(aucs.values()) / len(aucs)
+        log.info("step %d: validation %s, score %.3f (best %.3f)", self.step,
+                 ", ".join(f"{k} {v:.3f}" for k, v in aucs.items()), score, self.best_auc)
+        path = self.out / "val.csv"
+        new_file = not path.exists() or path.stat().st_size == 0
+        with open(path, "a", newline="") as f:
+            row = {"step": self.step, "pairs": self.step * t.batch_size * self.world,
+                   "val": round(aucs["val"], 4), "val_rot": round(aucs.get("val_rot", -1), 4),
+                   "score": round(score, 4)}
+            writer = csv.DictWriter(f, fieldnames=list(row))
+            if new_file:
+                writer.writeheader()
+            writer.writerow(row)
+        if score > self.best_auc:
+            self.best_auc = score
+            self.save(self.out / "best.pt", val_auc=score)
+        return score
+
+    def _success_auc(self, root: str) -> float:
+        """got10k's overall success score of the current (eval-mode) weights on ``root``."""
         from .evaluation import ExperimentFolder
         from .inference import SiamFCTracker
         from .rpn_tracker import SiamRPNTracker
@@ -275,21 +303,13 @@ class Trainer:
         import io
         import tempfile
 
-        self.model.eval()
         kind = SiamRPNTracker if self.head_kind == "rpn" else SiamFCTracker
         # eager weights that change every step: nothing to export
         tracker = kind(self.model, self.cfg.tracking, name="val", backend="torch")
         with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
-            exp = ExperimentFolder(self.cfg.train.val_root, os.path.join(tmp, "r"),
-                                   os.path.join(tmp, "p"))
+            exp = ExperimentFolder(root, os.path.join(tmp, "r"), os.path.join(tmp, "p"))
             exp.run(tracker)
-            auc = float(exp.report(["val"])["val"]["overall"]["success_score"])
-        self.model.train()
-        log.info("step %d: validation AUC %.3f (best %.3f)", self.step, auc, self.best_auc)
-        if auc > self.best_auc:
-            self.best_auc = auc
-            self.save(self.out / "best.pt", val_auc=auc)
-        return auc
+            return float(exp.report(["val"])["val"]["overall"]["success_score"])
 
 
 def init_backbone(model, config: Config) -> None:
