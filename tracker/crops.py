@@ -81,6 +81,11 @@ def center_square(image: np.ndarray, out_size: int) -> np.ndarray:
 
 
 def to_tensor(crops: list[np.ndarray]) -> torch.Tensor:
-    """Stack RGB uint8 crops ``[S,S,3]`` into a float tensor ``[N, 3, S, S]`` in 0..255."""
-    a = np.stack(crops, axis=0)
-    return torch.from_numpy(a).permute(0, 3, 1, 2).float()
+    """Stack RGB uint8 crops ``[S,S,3]`` into a contiguous float32 tensor ``[N, 3, S, S]`` in
+    0..255."""
+    h, w = crops[0].shape[:2]
+    # one pass per crop straight into NCHW: runtimes take contiguous float32 without a copy
+    out = np.empty((len(crops), 3, h, w), dtype=np.float32)
+    for i, c in enumerate(crops):
+        out[i] = c.transpose(2, 0, 1)
+    return torch.from_numpy(out)
