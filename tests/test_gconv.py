@@ -81,6 +81,29 @@ def test_group_batch_norm_shares_statistics_over_the_group_axis():
     assert (slot_means[:, 0] - slot_means[:, 1:].mean(1) > 1.0).all()
 
 
+@pytest.mark.parametrize("name", ["p4", "p4m"])
+def test_group_batch_norm_at_inference_equals_its_training_form(name):
+    group = get_group(name)
+    bn = GroupBatchNorm2d(group, 3)
+    for _ in range(3):  # running statistics that differ per field
+        bn(torch.randn(4, 3 * group.order, 5, 5) * torch.arange(1.0, 4.0).repeat_interleave(
+            group.order)[:, None, None] + 2.0)
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor([0.5, 2.0, -1.0]))
+        bn.bias.copy_(torch.tensor([0.1, -0.3, 0.7]))
+    bn.eval()
+    x = torch.randn(2, 3 * group.order, 6, 6)
+    b, cg, h, w = x.shape
+    reference = torch.nn.BatchNorm2d.forward(bn, x.reshape(b, 3, group.order * h, w))
+    with torch.inference_mode():
+        assert torch.allclose(bn(x), reference.reshape(b, cg, h, w), atol=1e-6)
+        cached = bn._repeated()
+        assert bn._repeated() is cached
+        bn.bias.add_(1.0)  # changed values are seen, never a stale cache
+        assert bn._repeated() is not cached
+        assert torch.allclose(bn(x), reference.reshape(b, cg, h, w) + 1.0, atol=1e-6)
+
+
 def test_expanded_filters_are_cached_at_inference_and_rebuilt_when_weights_change():
     conv = GroupConv2d(get_group("p4"), 3, 3, 3, padding=1)
     x = torch.randn(1, 12, 6, 6)

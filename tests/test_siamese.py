@@ -28,6 +28,31 @@ def test_one_template_against_a_scale_pyramid():
     assert torch.allclose(out[2], xcorr(z, x[2:3])[0], atol=1e-5)
 
 
+def test_one_template_xcorr_equals_a_convolution_and_keeps_gradients():
+    import torch.nn.functional as F
+
+    g = torch.Generator().manual_seed(1)
+    z = torch.randn(1, 16, 5, 5, generator=g, requires_grad=True)
+    x = torch.randn(3, 16, 21, 19, generator=g)
+    out = xcorr(z, x)
+    ref = F.conv2d(x, z)
+    assert out.shape == ref.shape == (3, 1, 17, 15)
+    assert torch.allclose(out, ref, rtol=1e-5, atol=1e-4)
+    out.sum().backward()
+    assert torch.allclose(z.grad, x.sum(0, keepdim=True).unfold(2, 5, 1).unfold(3, 5, 1)
+                          .sum((2, 3)), rtol=1e-4, atol=1e-3)
+
+
+def test_crops_become_contiguous_float_nchw():
+    from tracker.crops import to_tensor
+
+    crops = [np.random.default_rng(i).integers(0, 256, (7, 9, 3), dtype=np.uint8)
+             for i in range(2)]
+    t = to_tensor(crops)
+    assert t.dtype == torch.float32 and t.is_contiguous() and t.shape == (2, 3, 7, 9)
+    assert torch.equal(t, torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float())
+
+
 def test_response_map_is_17x17_for_both_backbones():
     for backbone in ("alexnet", "resnet22"):
         cfg = config_from_dict({"model": {"backbone": backbone, "backbone_args": {"width": 0.25}}})

@@ -96,3 +96,17 @@ def test_tracker_and_head_must_match_and_head_channels_fit_the_backbone():
     with pytest.raises(ValueError, match="expects 512-channel features but backbone AlexNet "
                                          "outputs 64 channels"):
         SiameseNet(bb, build_head("rpn", 512, hidden=32))
+
+
+def test_bicubic_matrix_upsamples_exactly_as_opencv():
+    import cv2
+
+    from tracker.inference import bicubic_matrix
+
+    r = np.random.default_rng(0).normal(size=(3, 17, 17)).astype(np.float32)
+    a = bicubic_matrix(17, 272)
+    ref = np.stack([cv2.resize(x, (272, 272), interpolation=cv2.INTER_CUBIC) for x in r])
+    got = a @ r @ a.T
+    assert got.shape == (3, 272, 272)
+    assert np.abs(got - ref).max() < 1e-5 * np.abs(ref).max()
+    assert [int(np.argmax(x)) for x in got] == [int(np.argmax(x)) for x in ref]

@@ -21,23 +21,33 @@ from torch import nn
 from .groups import Group
 
 
+def _tensor_key(*tensors) -> tuple:
+    """Identifies the current values of ``tensors`` (version counter, storage, dtype, device)."""
+    return tuple((t._version, t.data_ptr(), t.dtype, t.device) if t is not None else None
+                 for t in tensors)
+
+
 class _CachedFilter(nn.Module):
-    """Caches the expanded filter bank at inference: it is rebuilt only when the weight changes
-    (its version counter, storage or dtype), and always rebuilt when gradients are needed."""
+    """Caches the expanded filter bank and bias at inference: rebuilt only when the weight or
+    bias changes (version counter, storage or dtype), always rebuilt when gradients are needed.
+    Cached tensors also enter an ONNX export as constants rather than as expansion ops."""
 
     def __init__(self) -> None:
         super().__init__()
         self._cache: tuple | None = None
 
-    def expanded_weight(self) -> torch.Tensor:
+    def expanded(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(weight [Cout*|G|, Cin(*|G|), k, k], bias [Cout*|G|] or None)``."""
         if torch.is_grad_enabled() and self.weight.requires_grad:
             self._cache = None
-            return self._expand()
-        w = self.weight
-        key = (w._version, w.data_ptr(), w.dtype, w.device)
+            return self._expand(), self._expanded_bias()
+        key = _tensor_key(self.weight, self.bias)
         if self._cache is None or self._cache[0] != key:
-            self._cache = (key, self._expand())
+            self._cache = (key, (self._expand(), self._expanded_bias()))
         return self._cache[1]
+
+    def expanded_weight(self) -> torch.Tensor:
+        return self.expanded()[0]
 
     def _expand(self) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -73,8 +83,8 @@ class LiftingConv2d(_CachedFilter):
         return w.flatten(0, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(x, self.expanded_weight(), self._expanded_bias(), self.stride,
-                        self.padding)
+        weight, bias = self.expanded()
+        return F.conv2d(x, weight, bias, self.stride, self.padding)
 
 
 class GroupConv2d(_CachedFilter):
@@ -105,8 +115,8 @@ class GroupConv2d(_CachedFilter):
         return w.flatten(0, 1).flatten(1, 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(x, self.expanded_weight(), self._expanded_bias(), self.stride,
-                        self.padding)
+        weight, bias = self.expanded()
+        return F.conv2d(x, weight, bias, self.stride, self.padding)
 
 
 class GroupBatchNorm2d(nn.BatchNorm2d):
@@ -116,8 +126,29 @@ class GroupBatchNorm2d(nn.BatchNorm2d):
     def __init__(self, group: Group, channels: int) -> None:
         super().__init__(channels)
         self.group_order = group.order
+        self._cache: tuple | None = None
+
+    def _repeated(self) -> tuple:
+        """Running mean, variance, weight and bias, each repeated ``|G|`` times (cached unless
+        gradients are needed)."""
+        tensors = (self.running_mean, self.running_var, self.weight, self.bias)
+        n = self.group_order
+        if torch.is_grad_enabled() and self.weight is not None and self.weight.requires_grad:
+            self._cache = None
+            return tuple(None if t is None else t.repeat_interleave(n) for t in tensors)
+        key = _tensor_key(*tensors)
+        if self._cache is None or self._cache[0] != key:
+            self._cache = (key, tuple(None if t is None else t.detach().repeat_interleave(n)
+                                      for t in tensors))
+        return self._cache[1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training and self.running_mean is not None:
+            # at inference the shared statistics are a per-channel affine of the flattened map:
+            # an ordinary 4-D batch norm with each field's values repeated |G| times, which
+            # runtimes fold into the convolution before it (ONNX Runtime: 7 ms of 80 for the
+            # attentive p4 search, plus the ReLU it then fuses)
+            return F.batch_norm(x, *self._repeated(), False, 0.0, self.eps)
         b, cg, h, w = x.shape
         # reshape, not view: inputs may arrive in another memory format (e.g. channels-last)
         return super().forward(x.reshape(b, cg // self.group_order, self.group_order * h, w)) \

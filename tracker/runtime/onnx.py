@@ -34,7 +34,7 @@ from .branches import HeadBranch, SearchBranch, TemplateBranch
 
 log = logging.getLogger(__name__)
 
-EXPORT_FORMAT = 1  # bump when the exported graphs change meaning
+EXPORT_FORMAT = 3  # bump when the exported graphs change (3: group batch norm as a cached 4-D batch norm)
 OPSET = 17
 INSTALL_HINT = "pip install onnxruntime onnx (both are dependencies of eqtrack: pip install -e .)"
 
@@ -134,6 +134,28 @@ def calibration_crops(exemplar_size: int, instance_size: int, count: int = 16
     return b["z"].numpy(), b["x"].numpy()
 
 
+def _constants_to_initializers(src: Path, dst: Path) -> None:
+    """Copy of ``src`` with every ``Constant`` node turned into an initializer: the quantizer
+    quantizes only weights and biases that are initializers (cached group filter banks and
+    batch-norm statistics enter the export as constants)."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(src))
+    graph = model.graph
+    keep = []
+    for node in graph.node:
+        value = next((a for a in node.attribute if a.name == "value"), None)
+        if node.op_type == "Constant" and value is not None and len(node.output) == 1:
+            tensor = numpy_helper.from_array(numpy_helper.to_array(value.t), node.output[0])
+            graph.initializer.append(tensor)
+        else:
+            keep.append(node)
+    del graph.node[:]
+    graph.node.extend(keep)
+    onnx.save(model, str(dst))
+
+
 def quantize_int8(src: Path, dst: Path, name: str, samples: np.ndarray) -> None:
     """Static int8 quantization of ``src`` (QDQ, per-channel int8 weights, uint8 activations,
     min-max calibration on ``samples`` fed one at a time as input ``name``) into ``dst``."""
@@ -151,7 +173,8 @@ def quantize_int8(src: Path, dst: Path, name: str, samples: np.ndarray) -> None:
     pre = dst.with_suffix(".pre.onnx")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
+        _constants_to_initializers(src, pre)
+        quant_pre_process(str(pre), str(pre), skip_symbolic_shape=True)
         quantize_static(str(pre), str(dst), _Reader(), quant_format=QuantFormat.QDQ,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                         per_channel=True)
