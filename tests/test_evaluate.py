@@ -222,6 +222,23 @@ def test_evaluate_tool_runs_ours_and_a_baseline_in_parallel_and_resumes(tmp_path
     assert record.stat().st_mtime_ns != stamp
 
 
+def test_evaluate_tool_set_changes_tracking_and_keeps_results_apart(tmp_path, sequences):
+    write_otb(sequences[0], tmp_path / "data")
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text("name: tiny\nmodel:\n  backbone: alexnet\n  backbone_args: {width: 0.25}\n"
+                   "tracking: {backend: torch}\n")
+    common = ["--benchmark", "folder", "--root", tmp_path / "data", "--tracker", cfg,
+              "--results", tmp_path / "res", "--reports", tmp_path / "rep"]
+    assert run_evaluate(*common).returncode == 0
+    proc = run_evaluate(*common, "--set", "tracking.scale_lr=0.2")
+    assert proc.returncode == 0, proc.stderr
+    names = sorted(d.name for d in (tmp_path / "res" / "data").iterdir())
+    assert len(names) == 2 and names[0] == "tiny" and names[1].startswith("tiny+")
+    proc = run_evaluate(*common, "--set", "model.backbone=resnet22")
+    assert proc.returncode == 2 and "model.* is fixed" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 def test_evaluate_tool_bad_input_is_one_line(tmp_path, sequences):
     write_otb(sequences[0], tmp_path / "data")
     for args, fragment in [

@@ -2,12 +2,15 @@
 
     python tools/evaluate.py --benchmark B --root PATH --tracker T [--tracker T2 ...]
         [--results DIR] [--reports DIR] [--workers N] [--overwrite] [--rotated]
+        [--backend NAME] [--set tracking.KEY=VALUE ...]
 
 B: folder (any directory of OTB-layout sequences), otb2013, otb2015, otb50, otb100, uav123,
 dtb70, tcolor128, nfs30, nfs240, lasot, got10k-val, got10k-test (writes the submission
 archive), vot2016, vot2017, vot2018. T: a config YAML or a checkpoint of ours, a shipped model
 by name (``default`` = the best one), or a baseline (opencv-csrt, opencv-kcf, opencv-mil). Results go to DIR in got10k's layout; a rerun skips the
-sequences already done unless --overwrite. With --rotated (VOT benchmarks) our trackers estimate
+sequences already done unless --overwrite. ``--set tracking.KEY=VALUE`` changes our trackers'
+tracking parameters (a trained model's ``model.*`` cannot change); results are then named
+``<tracker>+<hash of the overrides>`` so they never mix with the unchanged tracker's. With --rotated (VOT benchmarks) our trackers estimate
 the target's angle and are scored on their rotated boxes (polygon IoU). Reports: got10k's performance.json and plots, plus
 summary.md / summary.csv (all trackers) and per_sequence.csv in the benchmark's report folder.
 """
@@ -65,18 +68,26 @@ class RotatedOutput(Tracker):
         return self.inner.polygon
 
 
-def make_tracker(spec: str, rotated: bool = False, backend: str | None = None):
+def make_tracker(spec: str, rotated: bool = False, backend: str | None = None,
+                 overrides: tuple[str, ...] = ()):
     """A got10k tracker from a baseline name, a shipped model, a checkpoint (.pt) or a config
-    (.yaml), running in ``backend``; with ``rotated``, one of ours estimating the angle and
-    answering polygons."""
+    (.yaml), running in ``backend`` with ``tracking.*`` ``overrides``; with ``rotated``, one of
+    ours estimating the angle and answering polygons."""
+    import hashlib
+
     from tracker.baselines import BASELINES
     from tracker.build import tracker_from_spec
     from tracker.errors import InputError
 
     if rotated and spec in BASELINES:
         raise InputError(f"--rotated: baseline '{spec}' answers axis-aligned boxes only")
-    overrides = ["tracking.estimate_rotation=true"] if rotated else []
-    t = tracker_from_spec(spec, overrides, backend)
+    if overrides and spec in BASELINES:
+        return tracker_from_spec(spec)  # --set applies to our trackers only
+    extra = ["tracking.estimate_rotation=true"] if rotated else []
+    t = tracker_from_spec(spec, [*overrides, *extra], backend)
+    if overrides and spec not in BASELINES:
+        tag = hashlib.sha256("\n".join(overrides).encode()).hexdigest()[:8]
+        t.name = f"{t.name}+{tag}"  # changed parameters never reuse the unchanged results
     if backend is not None and spec not in BASELINES:
         t.name = f"{t.name}@{backend}"  # results of another runtime never mix with the default's
     return RotatedOutput(t) if rotated else t
@@ -95,12 +106,12 @@ def _init_worker(benchmark: str, root: str, results: str, reports: str) -> None:
     _WORKER["trackers"] = {}
 
 
-def _run_one(task: tuple[str, bool, str | None, int]) -> tuple[str, str]:
-    spec, rotated, backend, index = task
+def _run_one(task: tuple[str, bool, str | None, tuple, int]) -> tuple[str, str]:
+    spec, rotated, backend, overrides, index = task
     exp = _WORKER["exp"]
     trackers = _WORKER["trackers"]
     if spec not in trackers:
-        trackers[spec] = make_tracker(spec, rotated, backend)
+        trackers[spec] = make_tracker(spec, rotated, backend, overrides)
     full = exp.dataset
     exp.dataset = SequenceSubset(full, [index])
     try:
@@ -113,12 +124,13 @@ def _run_one(task: tuple[str, bool, str | None, int]) -> tuple[str, str]:
 
 
 def run_all(benchmark: str, root: str, results: str, reports: str, specs: list[str],
-            workers: int, rotated: bool = False, backend: str | None = None) -> None:
+            workers: int, rotated: bool = False, backend: str | None = None,
+            overrides: tuple[str, ...] = ()) -> None:
     """Run every tracker on every sequence, ``workers`` processes at a time (resumable)."""
     from tracker.benchmarks import open_benchmark
 
     n = len(open_benchmark(benchmark, root, results, reports).dataset.seq_names)
-    tasks = [(spec, rotated, backend, i) for spec in specs for i in range(n)]
+    tasks = [(spec, rotated, backend, tuple(overrides), i) for spec in specs for i in range(n)]
     if workers <= 1:
         _init_worker(benchmark, root, results, reports)
         for t in tasks:
@@ -177,15 +189,23 @@ def main_impl(argv=None) -> int:
                    help="VOT benchmarks: our trackers estimate the angle and answer rotated "
                         "boxes, scored by polygon IoU (results named <tracker>-rotated)")
     add_backend_argument(p)
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="tracking.KEY=VALUE for our trackers, e.g. --set tracking.scale_lr=0.4 "
+                        "(repeatable)")
     args = p.parse_args(argv)
     setup_logging()
+    for o in args.overrides:
+        if not o.partition("=")[0].strip().startswith("tracking."):
+            raise InputError(f"--set {o}: only tracking.* can change; a trained model's "
+                             f"model.* is fixed by its weights")
     if args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}")
     if args.rotated and not args.benchmark.startswith("vot"):
         raise InputError("--rotated needs a VOT benchmark (its protocol scores polygons); "
                          "OTB-style protocols score axis-aligned boxes")
     exp = open_benchmark(args.benchmark, args.root, args.results, args.reports)
-    names = [make_tracker(spec, args.rotated, args.backend).name for spec in args.tracker]
+    names = [make_tracker(spec, args.rotated, args.backend, tuple(args.overrides)).name
+             for spec in args.tracker]
     if len(set(names)) != len(names):
         raise InputError(f"two trackers share a name ({', '.join(names)}): results would mix; "
                          f"give configs distinct 'name' values")
@@ -193,7 +213,7 @@ def main_impl(argv=None) -> int:
         for name in names:
             shutil.rmtree(Path(exp.result_dir) / name, ignore_errors=True)
     run_all(args.benchmark, args.root, args.results, args.reports, args.tracker, args.workers,
-            args.rotated, args.backend)
+            args.rotated, args.backend, tuple(args.overrides))
     files = report(args.benchmark, exp, names)
     print("reports: " + ", ".join(str(f) for f in files))
     return 0
