@@ -74,6 +74,25 @@ def test_tracker_reports_angle_within_the_motion_constraint_and_a_rotated_box(tu
     assert a == t.angle and w / h == pytest.approx(turning.boxes[0, 2] / turning.boxes[0, 3])
 
 
+def test_rotation_aware_switch_estimates_derotates_and_answers_the_rotated_bounds(turning):
+    t = build_tracker("configs/siamfc_p4_resnet22.yaml",
+                      overrides=["model.backbone_args.width=0.5", "tracking.rotation_aware=true",
+                                 "tracking.backend=torch"])
+    assert t.orientation is not None and t.derotate
+    t.init(turning.frames[0], turning.boxes[0])
+    for f in turning.frames[1:6]:
+        box = t.update(f)
+        assert np.allclose(box, polygon_to_xywh(t.polygon))
+    plain = build_tracker("configs/siamfc_p4_resnet22.yaml",
+                          overrides=["model.backbone_args.width=0.5", "tracking.backend=torch"])
+    assert plain.orientation is None and not plain.derotate
+
+
+def test_rpn_tracker_refuses_the_rotation_switch():
+    with pytest.raises(ConfigError, match="rotation_aware"):
+        build_tracker("configs/siamrpn_resnet22.yaml", overrides=["tracking.rotation_aware=true"])
+
+
 def test_bad_rotation_step_is_a_config_error():
     with pytest.raises(ConfigError, match="rotation_step.*must divide 90"):
         build_tracker("configs/siamfc_p4_resnet22.yaml",

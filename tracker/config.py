@@ -60,6 +60,9 @@ class TrackingConfig:
     # crop the search region turned by the current angle estimate, so the target looks as it did
     # in the template (helps any backbone; needs estimate_rotation)
     derotate_search: bool = False
+    # the one switch for rotation-aware tracking: estimate_rotation and derotate_search on, and
+    # the answer (update's [x, y, w, h]) is the axis-aligned bounds of the rotated box
+    rotation_aware: bool = False
 
 
 def _default_data() -> list:

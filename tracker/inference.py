@@ -8,7 +8,8 @@ import numpy as np
 import torch
 from got10k.trackers import Tracker
 
-from .boxes import check_box_in_image, cxcywh_to_xywh, rotated_to_polygon, xywh_to_cxcywh
+from .boxes import (check_box_in_image, cxcywh_to_xywh, polygon_to_xywh, rotated_to_polygon,
+                    xywh_to_cxcywh)
 from .config import TrackingConfig
 from .errors import ConfigError
 from .crops import as_rgb_array, crop_square, crop_to_image, mean_color, to_tensor
@@ -75,9 +76,10 @@ class SiamFCTracker(Tracker):
         self.response_size = None  # known after the first search
         self.window = None
         self.orientation = None
-        if cfg.derotate_search and not cfg.estimate_rotation:
+        if cfg.derotate_search and not (cfg.estimate_rotation or cfg.rotation_aware):
             raise ConfigError("tracking.derotate_search needs tracking.estimate_rotation")
-        if cfg.estimate_rotation:
+        self.derotate = cfg.derotate_search or cfg.rotation_aware
+        if cfg.estimate_rotation or cfg.rotation_aware:
             try:
                 self.orientation = OrientationEstimator(self.net.backbone, cfg.rotation_step,
                                                         cfg.rotation_max_change)
@@ -118,7 +120,7 @@ class SiamFCTracker(Tracker):
         clock.start()
         img = as_rgb_array(image)
         cfg = self.cfg
-        turn = self.angle if cfg.derotate_search else 0.0
+        turn = self.angle if self.derotate else 0.0
         crops = [crop_square(img, self.center, self.x_sz * f, cfg.instance_size, self.avg_color,
                              turn) for f in self.scale_factors]
         x = to_tensor(crops).to(self.device)
@@ -166,7 +168,11 @@ class SiamFCTracker(Tracker):
         self.z_sz, self.x_sz = new_z, self.x_sz * scale
         self.target_sz = self.target_sz * scale
         self.object_sz = self.object_sz * scale
-        box = cxcywh_to_xywh(np.concatenate([self.center, self.target_sz]))
+        if cfg.rotation_aware:
+            # the rotated box's bounds: a turned target's axis-aligned extent grows with the turn
+            box = polygon_to_xywh(self.polygon)
+        else:
+            box = cxcywh_to_xywh(np.concatenate([self.center, self.target_sz]))
         clock.lap("post")
         return box
 

@@ -61,7 +61,7 @@ class SiamRPNTracker(Tracker):
             raise ValueError(f"the head predicts {self.anchor_num} anchors per cell but the "
                              f"tracker has {len(self.ratios)} ratios x {len(self.scales)} "
                              f"scales")
-        for flag in ("estimate_rotation", "derotate_search"):
+        for flag in ("estimate_rotation", "derotate_search", "rotation_aware"):
             # refuse rather than silently track without the rotation the config asks for
             if getattr(cfg, flag, False):
                 raise ValueError(f"SiamRPNTracker does not support tracking.{flag}")
