@@ -106,3 +106,15 @@ def test_motion_constraint_limits_the_change_even_below_the_bank_step():
     scores[6] = 1.0  # the bank says 90 degrees
     new = est.update(scores, (0, 0))
     assert 5.0 - 1e-9 <= new <= 9.0 + 1e-9
+
+
+def test_gate_keeps_the_angle_when_no_allowed_angle_scores_clearly_better():
+    est = OrientationEstimator(None, step=15.0, max_change=30.0, min_gain=0.1)
+    scores = torch.ones(24, 1, 1)
+    scores[1] = 1.05  # 15 degrees scores 5% above the current angle's 1.0: below the gate
+    assert est.update(scores, (0, 0)) == 0.0
+    scores[1] = 1.5  # 50% above: the estimate moves towards 15 degrees
+    assert 7.5 <= est.update(scores, (0, 0)) <= 22.5
+    ungated = OrientationEstimator(None, step=15.0, max_change=30.0)
+    scores[1] = 1.05
+    assert ungated.update(scores, (0, 0)) > 0.0

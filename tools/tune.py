@@ -11,8 +11,8 @@ Random search, seeded per trial (the same trials whatever the number of workers)
 rerun the same command after a kill and only the missing trials run. Trial 0 is the model's
 own values. One CSV row per trial: the values, the success AUC on each --val folder and their
 mean (``score``). Without --param the space is SiamFC's window influence, scale step, scale
-penalty, scale learning rate and context (plus rotation_max_change when --set
-tracking.estimate_rotation=true). Ends with the best trial and the tools/set_tracking.py
+penalty, scale learning rate and context (plus rotation_max_change and rotation_min_gain when
+--set tracking.rotation_aware=true or tracking.estimate_rotation=true). Ends with the best trial and the tools/set_tracking.py
 command that writes it into a checkpoint.
 """
 from __future__ import annotations
@@ -59,7 +59,8 @@ def main(argv=None) -> int:
     if args.param:
         space = tuple(parse_param(t) for t in args.param)
     else:
-        rotation = any(o.replace(" ", "").lower() == "tracking.estimate_rotation=true"
+        rotation = any(o.replace(" ", "").lower() in ("tracking.estimate_rotation=true",
+                                                      "tracking.rotation_aware=true")
                        for o in args.overrides)
         space = SIAMFC_SPACE + (ROTATION_SPACE if rotation else ())
     rows = search(args.model, args.val, args.out, args.trials, args.seed, space,

@@ -82,7 +82,8 @@ class SiamFCTracker(Tracker):
         if cfg.estimate_rotation or cfg.rotation_aware:
             try:
                 self.orientation = OrientationEstimator(self.net.backbone, cfg.rotation_step,
-                                                        cfg.rotation_max_change)
+                                                        cfg.rotation_max_change,
+                                                        cfg.rotation_min_gain)
             except ValueError as e:
                 raise ConfigError(f"tracking.rotation_step: {e}") from None
         self.runtime = build_runtime(self.net, backend or cfg.backend, cfg.exemplar_size,

@@ -29,12 +29,17 @@ class OrientationEstimator:
     ``backbone``: any :class:`backbones.base.Backbone` (uses :meth:`group_features`).
     ``step``: angular resolution of the bank in degrees (must divide 90).
     ``max_change``: largest change of the estimate per frame, degrees (180 = unconstrained).
+    ``min_gain``: the estimate moves only when the best allowed angle scores at least this
+    fraction above the bank angle nearest the current estimate (0 = always move); a flat score
+    curve, as on an upright target with a weak response, then leaves the angle alone.
     """
 
-    def __init__(self, backbone, step: float = 15.0, max_change: float = 30.0) -> None:
+    def __init__(self, backbone, step: float = 15.0, max_change: float = 30.0,
+                 min_gain: float = 0.0) -> None:
         if step <= 0 or abs(90.0 / step - round(90.0 / step)) > 1e-9:
             raise ValueError(f"rotation step must divide 90 degrees, got {step}")
         self.backbone, self.step, self.max_change = backbone, float(step), float(max_change)
+        self.min_gain = float(min_gain)
         self.angles = torch.arange(0.0, 360.0, self.step, dtype=torch.float64)
         self.bank: torch.Tensor | None = None  # [K, C*G, h, w], unit norm per angle
         self.angle = 0.0
@@ -73,6 +78,10 @@ class OrientationEstimator:
         # the nearest bank angle always stays a candidate, even when max_change < step
         allowed = (diff.abs() <= self.max_change + 1e-9) | (diff.abs() == diff.abs().min())
         best = int(torch.argmax(torch.where(allowed, s, torch.full_like(s, -math.inf))))
+        if self.min_gain > 0:
+            here = int(torch.argmin(diff.abs()))
+            if float(s[best] - s[here]) < self.min_gain * abs(float(s[here])):
+                return self.angle
         prev, nxt = s[(best - 1) % k], s[(best + 1) % k]
         curve = float(prev - 2 * s[best] + nxt)
         delta = 0.5 * float(prev - nxt) / curve if curve < 0 else 0.0

@@ -57,6 +57,7 @@ SIAMFC_SPACE = (
 # searched as well when the tracker estimates the angle
 ROTATION_SPACE = (
     Param("rotation_max_change", 5.0, 45.0, digits=1),
+    Param("rotation_min_gain", 0.001, 0.2, log=True),
 )
 
 
