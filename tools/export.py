@@ -37,8 +37,8 @@ def main(argv=None) -> int:
     from tracker.anchors import DEFAULT_RATIOS, DEFAULT_SCALES
     from tracker.baselines import BASELINES
     from tracker.build import tracker_from_spec
-    from tracker.runtime.onnx import (compare_with_torch, export_branches, quantize_branches,
-                                      require_onnxruntime)
+    from tracker.runtime.onnx import (compare_with_torch, export_branches, int8_op_types,
+                                      quantize_branches, require_onnxruntime)
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 epilog="example: python tools/export.py default --out "
@@ -82,7 +82,8 @@ def main(argv=None) -> int:
     if cfg.tracker == "siamrpn":
         meta["anchors"] = {"ratios": list(DEFAULT_RATIOS), "scales": list(DEFAULT_SCALES)}
     if args.int8:
-        for branch, q in quantize_branches(paths, cfg.exemplar_size, cfg.instance_size).items():
+        for branch, q in quantize_branches(paths, cfg.exemplar_size, cfg.instance_size,
+                                           int8_op_types(net)).items():
             meta["files"][f"{branch}_int8"] = q.name
     (out / "tracking.json").write_text(json.dumps(meta, indent=1))
     for k, v in diffs.items():
