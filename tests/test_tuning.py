@@ -82,8 +82,18 @@ def test_another_search_in_the_same_file_is_refused(tmp_path):
         read_trials(out, ["trial", "scale_lr", "auc_0", "score"])
 
 
+def test_log_scale_params_draw_inside_their_range():
+    p = parse_param("tracking.rotation_min_gain=0.001:0.1:log")
+    assert p.name == "rotation_min_gain" and p.log
+    rng = np.random.default_rng(0)
+    draws = [p.draw(rng) for _ in range(200)]
+    assert min(draws) >= 0.001 and max(draws) <= 0.1
+    assert np.median(draws) < 0.03  # log-uniform: the median is near the geometric mean 0.01
+
+
 @pytest.mark.parametrize("text", ["scale_lr", "scale_lr=0.5", "scale_lr=0.9:0.1",
-                                  "scale_lr=a:b", "scale_lr=0:inf"])
+                                  "scale_lr=a:b", "scale_lr=0:inf", "scale_lr=0:1:log",
+                                  "scale_lr=0.1:1:lin"])
 def test_bad_param_ranges_are_one_line(text):
     with pytest.raises(InputError, match="NAME=LOW:HIGH"):
         parse_param(text)

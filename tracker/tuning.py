@@ -57,22 +57,27 @@ SIAMFC_SPACE = (
 # searched as well when the tracker estimates the angle
 ROTATION_SPACE = (
     Param("rotation_max_change", 5.0, 45.0, digits=1),
-    Param("rotation_min_gain", 0.001, 0.2, log=True),
+    Param("rotation_min_gain", 0.0005, 0.03, log=True),  # measured gains are a few percent
 )
 
 
 def parse_param(text: str) -> Param:
-    """``NAME=LOW:HIGH`` (``tracking.`` prefix optional) -> :class:`Param`."""
+    """``NAME=LOW:HIGH`` or ``NAME=LOW:HIGH:log`` (uniform in log space; ``tracking.`` prefix
+    optional) -> :class:`Param`."""
     name, sep, rng = text.partition("=")
-    low, sep2, high = rng.partition(":")
+    parts = rng.split(":")
     name = name.strip().removeprefix("tracking.")
+    log_scale = len(parts) == 3 and parts[2].strip() == "log"
     try:
-        lo, hi = float(low), float(high)
-    except ValueError:
+        lo, hi = float(parts[0]), float(parts[1])
+    except (ValueError, IndexError):
         lo = hi = float("nan")
-    if not (sep and sep2 and name and math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        raise InputError(f"--param '{text}': expected NAME=LOW:HIGH with finite LOW < HIGH")
-    return Param(name, lo, hi)
+    if not (sep and name and len(parts) in (2, 3) and (len(parts) == 2 or log_scale)
+            and math.isfinite(lo) and math.isfinite(hi) and lo < hi
+            and (lo > 0 or not log_scale)):
+        raise InputError(f"--param '{text}': expected NAME=LOW:HIGH (or NAME=LOW:HIGH:log, "
+                         f"LOW > 0) with finite LOW < HIGH")
+    return Param(name, lo, hi, log=log_scale)
 
 
 def draw_trial(trial: int, seed: int, space: tuple[Param, ...]) -> dict[str, float]:
