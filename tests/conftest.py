@@ -1,15 +1,21 @@
 """Shared fixtures: small generated sequences and datasets (no external data needed)."""
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
+from tracker.data.synthetic import SequenceSpec, generate_sequence
 
-from tracker.data.synthetic import SequenceSpec, generate_sequence  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_tool(tool: str, *args, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run ``tools/<tool>.py`` with ``args`` in a fresh process, as a user would."""
+    return subprocess.run([sys.executable, str(ROOT / "tools" / f"{tool}.py"), *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, cwd=ROOT)
 
 # an easy, fast sequence: a distinctive card drifting over clutter
 EASY = SequenceSpec(num_frames=30, width=320, height=240, object_size=(48, 36), distractors=0,

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from make_rotated import main
+from conftest import run_tool
 from tracker.boxes import polygon_to_xywh
 from tracker.data.rotate import (angle_schedule, make_rotated, rotate_box, rotate_image,
                                  rotation_matrix, sequence_rng, transform_points)
@@ -42,8 +42,9 @@ def error_lines(stderr: str) -> list[str]:
 
 
 def assert_one_error(capsys, argv, *fragments):
-    assert main([str(a) for a in argv]) == 2
-    err = capsys.readouterr().err
+    proc = run_tool("make_rotated", *argv)
+    assert proc.returncode == 2, proc.stderr
+    err = proc.stderr
     assert "Traceback" not in err, err
     errors = error_lines(err)
     assert len(errors) == 1, err
@@ -261,7 +262,7 @@ def test_overwrite_replaces_a_sequence_folder(tmp_path, otb, capsys):
     (dst / "rot1" / "img").mkdir(parents=True)
     (dst / "rot1" / "img" / "9999.jpg").write_bytes(b"stale")
     assert_one_error(capsys, ["--src", otb, "--dst", dst], "not empty", "--overwrite")
-    assert main(["--src", str(otb), "--dst", str(dst), "--overwrite"]) == 0
+    assert run_tool("make_rotated", "--src", otb, "--dst", dst, "--overwrite").returncode == 0
     assert len(FolderDataset(dst)["rot1"][0]) == 6
 
 
@@ -320,10 +321,9 @@ def test_negative_max_deg_is_refused(tmp_path, otb, capsys):
 
 
 def test_unknown_mode_is_refused_by_argparse(tmp_path, otb, capsys):
-    with pytest.raises(SystemExit) as e:
-        main(["--src", str(otb), "--dst", str(tmp_path / "out"), "--mode", "spin"])
-    assert e.value.code == 2
-    assert "invalid choice" in capsys.readouterr().err
+    proc = run_tool("make_rotated", "--src", otb, "--dst", tmp_path / "out", "--mode", "spin")
+    assert proc.returncode == 2
+    assert "invalid choice" in proc.stderr
 
 
 def test_rotated_box_ground_truth_is_carried_over_exactly(tmp_path):

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import run_tool
 from backbones.gconv import get_group
 from tracker.build import build_model, build_tracker
 from tracker.config import config_from_dict
@@ -138,15 +139,14 @@ def test_missing_onnxruntime_names_the_install_command(monkeypatch):
         require_onnxruntime()
 
 
-def test_export_tool_writes_graphs_that_run_without_eqtrack(tmp_path, capsys):
-    from export import main
-
+def test_export_tool_writes_graphs_that_run_without_eqtrack(tmp_path):
     cfg_file = tmp_path / "tiny.yaml"
     cfg_file.write_text("name: tiny\nmodel: {backbone: resnet22, backbone_args: {width: 0.25}}\n"
                         "tracking: {exemplar_size: 125, instance_size: 253}\n")
     out = tmp_path / "export"
-    assert main([str(cfg_file), "--out", str(out)]) == 0
-    printed = capsys.readouterr().out
+    proc = run_tool("export", cfg_file, "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    printed = proc.stdout
     assert "max abs difference vs PyTorch" in printed
     meta = json.loads((out / "tracking.json").read_text())
     assert meta["head_batches"] == {"z_feat": 1, "x_feat": 3}

@@ -26,8 +26,7 @@ def tiny_config(**train):
 
 
 def sampler_for(config):
-    sys.path.insert(0, str(ROOT / "tools"))
-    from train import make_sampler
+    from tracker.data.pairs import make_sampler
 
     return make_sampler(config)
 

@@ -54,7 +54,7 @@ def training_benchmark(configs: list[str], args) -> int:
     from tracker.config import config_from_dict, config_to_dict
     from tracker.data.pairs import measure_pairs_per_second, parse_data_spec
     from tracker.engine import Trainer
-    from train import make_sampler
+    from tracker.data.pairs import make_sampler
 
     options = [o.strip() for o in (args.options or "fp32,channels_last,bf16").split(",")
                if o.strip()]

@@ -143,34 +143,6 @@ def run_all(benchmark: str, root: str, results: str, reports: str, specs: list[s
             log.info("%s: %s done", name, seq)
 
 
-def report(benchmark: str, exp, names: list[str]) -> list[Path]:
-    """got10k's report plus our summary tables; returns the files written."""
-    from tracker.benchmarks import get_benchmark
-    from tracker.reports import got10k_rows, otb_rows, vot_rows, write_tables
-
-    family = get_benchmark(benchmark).family
-    with contextlib.redirect_stdout(sys.stderr):
-        performance = exp.report(names)
-    out = Path(exp.report_dir)
-    title = f"{benchmark}: {', '.join(names)}"
-    per_tag: list[dict] = []
-    if family == "otb":
-        summary, per_seq = otb_rows(exp, names, performance)
-    elif family == "got10k":
-        if performance is None:  # the test split: got10k wrote submission archives
-            return [Path(exp.result_dir) / f"{n}.zip" for n in names]
-        summary, per_seq = got10k_rows(names, performance)
-    else:
-        summary, per_seq, per_tag = vot_rows(exp, names, performance, int(benchmark[3:]))
-    files = write_tables(summary, out, "summary", title)
-    if per_seq:
-        files += write_tables(per_seq, out, "per_sequence", title)[1:]
-    if per_tag:
-        files += write_tables(per_tag, out, "per_attribute", title)[1:]
-    print(files[0].read_text())
-    return files
-
-
 def main_impl(argv=None) -> int:
     from tracker.benchmarks import benchmark_names, open_benchmark
     from tracker.cli import add_backend_argument, setup_logging
@@ -214,7 +186,12 @@ def main_impl(argv=None) -> int:
             shutil.rmtree(Path(exp.result_dir) / name, ignore_errors=True)
     run_all(args.benchmark, args.root, args.results, args.reports, args.tracker, args.workers,
             args.rotated, args.backend, tuple(args.overrides))
-    files = report(args.benchmark, exp, names)
+    from tracker.reports import write_report
+
+    with contextlib.redirect_stdout(sys.stderr):  # got10k narrates its report on stdout
+        files = write_report(args.benchmark, exp, names)
+    if files and files[0].suffix == ".md":
+        print(files[0].read_text())
     print("reports: " + ", ".join(str(f) for f in files))
     return 0
 

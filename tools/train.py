@@ -29,22 +29,9 @@ from tracker.errors import InputError
 log = logging.getLogger("eqtrack.train")
 
 
-def make_sampler(config):
-    """The pair sampler ``config.train`` and ``config.tracking`` describe."""
-    from tracker.data.pairs import PairSampler, build_sources
-
-    t, k = config.train, config.tracking
-    sources = build_sources([{"max_gap": t.max_gap, **spec} if spec.get("type") != "objects"
-                             else dict(spec) for spec in t.data])
-    return PairSampler(sources, exemplar_size=k.exemplar_size, instance_size=k.instance_size,
-                       context=k.context, max_shift=t.max_shift, scale_jitter=t.scale_jitter,
-                       rotation=t.rotation, grayscale=t.grayscale, color_jitter=t.color_jitter,
-                       blur=t.blur, seed=t.seed)
-
-
 @entry
 def main(argv=None) -> int:
-    from tracker.data.pairs import parse_data_spec
+    from tracker.data.pairs import make_sampler, parse_data_spec
     from tracker.engine import Trainer, setup_distributed
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

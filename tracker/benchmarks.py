@@ -30,12 +30,14 @@ from .got10k_compat import ExperimentVOTCompat
 @dataclass(frozen=True)
 class Benchmark:
     """A named benchmark: its protocol family (``otb``, ``got10k``, ``vot``), the layout hint
-    shown when the root does not hold it, and the factory of its got10k experiment."""
+    shown when the root does not hold it, the factory of its got10k experiment and, for VOT,
+    the challenge's year (its EAO interval)."""
 
     name: str
     family: str
     layout: str
     make: Callable[[str, str, str], object]
+    version: int = 0
 
 
 class _OTBProtocol:
@@ -116,7 +118,7 @@ BENCHMARKS = {b.name: b for b in [
               "(first line)", lambda r, res, rep: ExperimentGOT10k(r, "test", res, rep)),
     *[Benchmark(f"vot{v}", "vot", "list.txt, <seq>/*.jpg, <seq>/groundtruth.txt (4 or 8 values)",
                 (lambda v: lambda r, res, rep: ExperimentVOTCompat(
-                    r, v, experiments="supervised", result_dir=res, report_dir=rep))(v))
+                    r, v, experiments="supervised", result_dir=res, report_dir=rep))(v), v)
       for v in (2016, 2017, 2018)],
 ]}
 

@@ -141,3 +141,32 @@ def vot_rows(exp, names: list[str], performance: dict, version: int
                             "accuracy": float(ov.mean()) if ov.size else None,
                             "failures": f})
     return summary, per_seq, per_tag
+
+
+def write_report(benchmark: str, exp, names: list[str]) -> list[Path]:
+    """got10k's report of ``exp`` for trackers ``names`` plus our tables (``summary``,
+    ``per_sequence``, ``per_attribute`` for VOT) in the benchmark's report folder; returns the
+    files written, the summary's Markdown first (the got10k-test split: the submission
+    archives)."""
+    from .benchmarks import get_benchmark
+
+    spec = get_benchmark(benchmark)
+    family = spec.family
+    performance = exp.report(names)
+    out = Path(exp.report_dir)
+    title = f"{benchmark}: {', '.join(names)}"
+    per_tag: list[dict] = []
+    if family == "otb":
+        summary, per_seq = otb_rows(exp, names, performance)
+    elif family == "got10k":
+        if performance is None:  # the test split: got10k wrote submission archives
+            return [Path(exp.result_dir) / f"{n}.zip" for n in names]
+        summary, per_seq = got10k_rows(names, performance)
+    else:
+        summary, per_seq, per_tag = vot_rows(exp, names, performance, spec.version)
+    files = write_tables(summary, out, "summary", title)
+    if per_seq:
+        files += write_tables(per_seq, out, "per_sequence", title)[1:]
+    if per_tag:
+        files += write_tables(per_tag, out, "per_attribute", title)[1:]
+    return files

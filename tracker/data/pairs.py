@@ -1187,3 +1187,14 @@ def measure_pairs_per_second(sampler: PairSampler, batch_size: int, batches: int
     for step in range(1, batches + 1):
         sampler.batch(step, batch_size)
     return batch_size * batches / max(time.perf_counter() - start, 1e-9)
+
+
+def make_sampler(config):
+    """The pair sampler ``config.train`` and ``config.tracking`` describe."""
+    t, k = config.train, config.tracking
+    sources = build_sources([{"max_gap": t.max_gap, **spec} if spec.get("type") != "objects"
+                             else dict(spec) for spec in t.data])
+    return PairSampler(sources, exemplar_size=k.exemplar_size, instance_size=k.instance_size,
+                       context=k.context, max_shift=t.max_shift, scale_jitter=t.scale_jitter,
+                       rotation=t.rotation, grayscale=t.grayscale, color_jitter=t.color_jitter,
+                       blur=t.blur, seed=t.seed)
