@@ -273,3 +273,54 @@ def test_generated_turning_sequences_feed_the_angle_error_tool(tmp_path):
     assert_one_line_error(run_tool("make_sequences.py", "--dst", dst), "not an empty folder")
     assert_one_line_error(run_tool("evaluate_rotation.py", "--root", ROOT / "configs",
                                    "--tracker", "default"), "configs")
+
+
+def test_track_never_overwrites_its_input(tmp_path, small_sequences):
+    import shutil
+
+    src = tmp_path / "clip.avi"
+    write_video(small_sequences[0], src)
+    size = src.stat().st_size
+    proc = run_tool("track.py", src, "--box", box_arg(small_sequences[0]), "--output", src, *FAST)
+    assert_one_line_error(proc, "--output", "is the input")
+    assert src.stat().st_size == size
+    frames = tmp_path / "frames"
+    write_otb(small_sequences[0], frames)
+    seq_dir = next(frames.iterdir())
+    first = sorted((seq_dir / "img").iterdir())[0]
+    link = tmp_path / "link.txt"
+    link.symlink_to(first)
+    before = first.read_bytes()
+    for target in (first, link):
+        proc = run_tool("track.py", seq_dir / "img", "--box", box_arg(small_sequences[0]),
+                        "--boxes", target, *FAST)
+        assert_one_line_error(proc, "--boxes", "is the input")
+    assert first.read_bytes() == before
+    shutil.rmtree(frames)
+
+
+def test_a_failing_run_leaves_an_existing_boxes_file_alone(tmp_path, video, small_sequences):
+    boxes = tmp_path / "boxes.txt"
+    boxes.write_text("1,2,3,4\n")
+    for extra, fragment in ((["--box", "5000,5000,10,10"], "--box"),
+                            (["--box", box_arg(small_sequences[0]), "--output",
+                              tmp_path / "x.webm"], "unsupported extension")):
+        proc = run_tool("track.py", video, *extra, "--boxes", boxes, *FAST)
+        assert_one_line_error(proc, fragment)
+        assert boxes.read_text() == "1,2,3,4\n"
+
+
+@pytest.mark.parametrize("name", ["..", "/tmp/elsewhere", "", ".hidden", "a/../../b"])
+def test_evaluate_refuses_tracker_names_that_leave_the_results_folder(tmp_path, small_sequences,
+                                                                       name):
+    write_otb(small_sequences[0], tmp_path / "data")
+    keep = tmp_path / "res" / "data" / "other"
+    keep.mkdir(parents=True)
+    (keep / "seq.txt").write_text("precious\n")
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(f"name: {name!r}\nmodel:\n  backbone: alexnet\n  backbone_args: {{width: 0.25}}\n")
+    proc = run_tool("evaluate.py", "--benchmark", "folder", "--root", tmp_path / "data",
+                    "--tracker", cfg, "--results", tmp_path / "res", "--reports",
+                    tmp_path / "rep", "--overwrite")
+    assert_one_line_error(proc, "cannot name a results folder")
+    assert (keep / "seq.txt").read_text() == "precious\n"

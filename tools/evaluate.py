@@ -68,6 +68,20 @@ class RotatedOutput(Tracker):
         return self.inner.polygon
 
 
+def check_result_name(spec: str, name: str) -> None:
+    """A tracker's name becomes its results folder: only one plain path component (letters,
+    digits and ``._+@=-``, not starting with a dot) may, so no name reaches outside
+    ``--results`` or onto another tracker's results."""
+    import re
+
+    from tracker.errors import InputError
+
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._+@=-]{0,127}", name):
+        raise InputError(f"--tracker {spec}: its name {name!r} cannot name a results folder "
+                         f"(use letters, digits and ._+@=-, not starting with a dot; set the "
+                         f"config's 'name' or rename the checkpoint)")
+
+
 def make_tracker(spec: str, rotated: bool = False, backend: str | None = None,
                  overrides: tuple[str, ...] = ()):
     """A got10k tracker from a baseline name, a shipped model, a checkpoint (.pt) or a config
@@ -178,12 +192,18 @@ def main_impl(argv=None) -> int:
     exp = open_benchmark(args.benchmark, args.root, args.results, args.reports)
     names = [make_tracker(spec, args.rotated, args.backend, tuple(args.overrides)).name
              for spec in args.tracker]
+    for spec, name in zip(args.tracker, names):
+        check_result_name(spec, name)
     if len(set(names)) != len(names):
         raise InputError(f"two trackers share a name ({', '.join(names)}): results would mix; "
                          f"give configs distinct 'name' values")
     if args.overwrite:
+        base = Path(exp.result_dir).resolve()
         for name in names:
-            shutil.rmtree(Path(exp.result_dir) / name, ignore_errors=True)
+            target = (base / name).resolve()
+            if target.parent != base:  # never reached after check_result_name; kept as a guard
+                raise InputError(f"--overwrite: '{target}' lies outside '{base}'")
+            shutil.rmtree(target, ignore_errors=True)
     run_all(args.benchmark, args.root, args.results, args.reports, args.tracker, args.workers,
             args.rotated, args.backend, tuple(args.overrides))
     from tracker.reports import write_report

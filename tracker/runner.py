@@ -43,6 +43,30 @@ def _open_window() -> bool:
         return False
 
 
+def check_outputs(source: FrameSource, outputs: dict[str, Optional[str | Path]]) -> None:
+    """Refuse, before anything is written, outputs (``{option: path}``, None = not asked for)
+    that would overwrite the input (the video, the folder or any of its frames, also through a
+    link) or each other, and an output video with an unsupported extension."""
+    inputs = {os.path.realpath(source.spec)}
+    if source.files is not None:
+        inputs |= {os.path.realpath(f) for f in source.files}
+    seen: dict[str, str] = {}
+    for option, path in outputs.items():
+        if not path:
+            continue
+        real = os.path.realpath(path)
+        if real in inputs:
+            raise InputError(f"{option} '{path}' is the input ('{source.spec}'): it would be "
+                             f"overwritten; write somewhere else")
+        if os.path.isdir(real):
+            raise InputError(f"{option} '{path}' is a folder; name a file")
+        if real in seen:
+            raise InputError(f"{option} '{path}' is also {seen[real]}: one file per output")
+        seen[real] = option
+    if outputs.get("--output"):
+        VideoWriter.check_path(outputs["--output"])
+
+
 def track_source(tracker, source: FrameSource, box, output: Optional[str | Path] = None,
                  boxes_path: Optional[str | Path] = None, show: bool = False,
                  progress: bool = True, rotated_path: Optional[str | Path] = None
@@ -62,8 +86,10 @@ def track_source(tracker, source: FrameSource, box, output: Optional[str | Path]
     if rotated_path and not orient:
         raise InputError("a rotated-box output needs a tracker that estimates the orientation "
                          "(--set tracking.estimate_rotation=true)")
-    box_file = open(boxes_path, "w") if boxes_path else None
-    rot_file = open(rotated_path, "w") if rotated_path else None
+    check_outputs(source, {"--output": output, "--boxes": boxes_path, "--rotated": rotated_path})
+    # text outputs are opened only once the first frame and the box are known to be good, so a
+    # bad run never empties an existing file
+    box_file = rot_file = None
     window = _open_window() if show else False
     current = np.asarray(box, dtype=np.float64)
     try:
@@ -80,6 +106,8 @@ def track_source(tracker, source: FrameSource, box, output: Optional[str | Path]
                 tracker.init(frame, current)
                 if output:
                     writer = VideoWriter(output, source.fps, w, h)
+                box_file = open(boxes_path, "w") if boxes_path else None
+                rot_file = open(rotated_path, "w") if rotated_path else None
             elif frame is None:
                 skipped.append(index)
             else:

@@ -104,12 +104,18 @@ class VideoWriter:
     """Write RGB frames to ``path``; the codec follows the extension (mp4v for .mp4, MJPG for
     .avi). A context manager; raises :class:`InputError` if OpenCV cannot open the file."""
 
-    def __init__(self, path: str | Path, fps: float, width: int, height: int) -> None:
-        path = Path(path)
-        ext = path.suffix.lower()
+    @staticmethod
+    def check_path(path: str | Path) -> None:
+        """Raise :class:`InputError` unless ``path``'s extension names a codec we write."""
+        ext = Path(path).suffix.lower()
         if ext not in _FOURCC:
             raise InputError(f"output video '{path}': unsupported extension '{ext}' "
                              f"(use one of {', '.join(sorted(_FOURCC))})")
+
+    def __init__(self, path: str | Path, fps: float, width: int, height: int) -> None:
+        path = Path(path)
+        ext = path.suffix.lower()
+        self.check_path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.size = (int(width), int(height))
