@@ -118,3 +118,21 @@ def test_gate_keeps_the_angle_when_no_allowed_angle_scores_clearly_better():
     ungated = OrientationEstimator(None, step=15.0, max_change=30.0)
     scores[1] = 1.05
     assert ungated.update(scores, (0, 0)) > 0.0
+
+
+def test_bank_refresh_blends_towards_the_new_template_and_keeps_the_angle(turning):
+    backbone = build_backbone("p4_resnet22", width=0.25).eval()
+    est = OrientationEstimator(backbone, step=30.0)
+    big = lambda i: to_tensor([crop_square(turning.frames[i], (160.0, 120.0), 180.0, 181,
+                                           (0.0, 0.0, 0.0))])
+    est.set_template(big(0), 125)
+    first = est.bank.clone()
+    est.angle = 12.0
+    est.refresh(big(10), 125, rate=0.0)
+    assert torch.allclose(est.bank, first) and est.angle == 12.0
+    est.refresh(big(10), 125, rate=1.0)
+    fresh = OrientationEstimator(backbone, step=30.0)
+    fresh.set_template(big(10), 125)
+    assert torch.allclose(est.bank, fresh.bank, atol=1e-6)
+    norms = est.bank.flatten(1).norm(dim=1)
+    assert torch.allclose(norms, torch.ones_like(norms), atol=1e-5)

@@ -58,6 +58,9 @@ class TrackingConfig:
     rotation_step: float = 15.0        # degrees between template-bank angles (divides 90)
     rotation_max_change: float = 30.0  # degrees the estimate may change per frame
     rotation_min_gain: float = 0.0     # relative score gain needed to change the angle (gate)
+    # every N frames (0 = never) blend the angle's template bank towards the current target
+    rotation_refresh: int = 0
+    rotation_refresh_rate: float = 0.3
     # crop the search region turned by the current angle estimate, so the target looks as it did
     # in the template (helps any backbone; needs estimate_rotation)
     derotate_search: bool = False
@@ -196,6 +199,8 @@ def _validate(cfg: Config) -> Config:
         (0.0 <= t.box_lr <= 1.0, "tracking.box_lr must lie in [0, 1]"),
         (t.rotation_max_change > 0, "tracking.rotation_max_change must be positive"),
         (t.rotation_min_gain >= 0, "tracking.rotation_min_gain must be >= 0"),
+        (t.rotation_refresh >= 0, "tracking.rotation_refresh must be >= 0"),
+        (0.0 <= t.rotation_refresh_rate <= 1.0, "tracking.rotation_refresh_rate must lie in [0, 1]"),
         (t.backend in BACKENDS,
          f"tracking.backend: unknown backend {t.backend!r}; known: {', '.join(BACKENDS)}"),
     ]

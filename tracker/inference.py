@@ -103,10 +103,17 @@ class SiamFCTracker(Tracker):
         z = crop_square(img, self.center, self.z_sz, s, self.avg_color)
         self.kernel = self.runtime.template(to_tensor([z]).to(self.device))
         self.angle, self.object_sz = 0.0, self.target_sz.copy()
+        self.frames = 0
         if self.orientation is not None:
-            big = s + 2 * int(np.ceil(s * (np.sqrt(2) - 1) / 2))  # room for any rotation
-            zb = crop_square(img, self.center, self.z_sz * big / s, big, self.avg_color)
-            self.orientation.set_template(to_tensor([zb]).to(self.device), s)
+            self.orientation.set_template(self._bank_crop(img), s)
+
+    def _bank_crop(self, img: np.ndarray) -> torch.Tensor:
+        """The template region with room for any rotation, turned by the current angle (so the
+        target stands as in the first frame): ``[1, 3, L, L]``, 0..255."""
+        s = self.cfg.exemplar_size
+        big = s + 2 * int(np.ceil(s * (np.sqrt(2) - 1) / 2))
+        zb = crop_square(img, self.center, self.z_sz * big / s, big, self.avg_color, self.angle)
+        return to_tensor([zb]).to(self.device)
 
     def _z_limits(self) -> tuple[float, float]:
         # z_sz scales with the target; bounds keep w, h in [min_size, 10 x image side]
@@ -169,6 +176,11 @@ class SiamFCTracker(Tracker):
         self.z_sz, self.x_sz = new_z, self.x_sz * scale
         self.target_sz = self.target_sz * scale
         self.object_sz = self.object_sz * scale
+        self.frames += 1
+        if (self.orientation is not None and cfg.rotation_refresh
+                and self.frames % cfg.rotation_refresh == 0):
+            self.orientation.refresh(self._bank_crop(img), cfg.exemplar_size,
+                                     cfg.rotation_refresh_rate)
         if cfg.rotation_aware:
             # the rotated box's bounds: a turned target's axis-aligned extent grows with the turn
             box = polygon_to_xywh(self.polygon)

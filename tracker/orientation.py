@@ -48,6 +48,21 @@ class OrientationEstimator:
     def set_template(self, big: torch.Tensor, size: int) -> None:
         """Build the bank from ``big`` ``[1, 3, L, L]`` (RGB 0..255, the template region with
         margin, L >= size * sqrt(2)), whose centre ``size`` x ``size`` crop is the template."""
+        self.bank = self._bank(big, size)
+        self.angle = 0.0
+
+    @torch.no_grad()
+    def refresh(self, big: torch.Tensor, size: int, rate: float) -> None:
+        """Blend the bank towards one built from ``big`` (as in :meth:`set_template`, cropped
+        turned by the current estimate, so the target stands as in the first frame): each
+        angle's entry becomes ``(1 - rate) * old + rate * new``, renormalized. Follows the
+        target's changing appearance without moving the angle reference."""
+        fresh = self._bank(big, size)
+        mixed = (1.0 - rate) * self.bank + rate * fresh
+        self.bank = mixed / mixed.flatten(1).norm(dim=1).clamp_min(1e-12).view(-1, 1, 1, 1)
+
+    def _bank(self, big: torch.Tensor, size: int) -> torch.Tensor:
+        """``[K, C*G, h, w]`` template features at every bank angle, unit norm per angle."""
         group = getattr(self.backbone, "group", None) if self.backbone.group_order > 1 else None
         o = (big.size(-1) - size) // 2
         base = [a for a in self.angles.tolist() if a < 90.0] if group else self.angles.tolist()
@@ -61,8 +76,7 @@ class OrientationEstimator:
                 for r in (1, 2, 3):  # quarter turns: the regular representation, exactly
                     bank[a + 90.0 * r] = group.act_regular(f, r, dim=1)
         stack = torch.stack([bank[a] for a in self.angles.tolist()]).flatten(1, 2)
-        self.bank = stack / stack.flatten(1).norm(dim=1).clamp_min(1e-12).view(-1, 1, 1, 1)
-        self.angle = 0.0
+        return stack / stack.flatten(1).norm(dim=1).clamp_min(1e-12).view(-1, 1, 1, 1)
 
     def scores(self, x_group: torch.Tensor) -> torch.Tensor:
         """Correlation of every bank entry with search features ``x_group`` ``[1, C, G, H, W]``
