@@ -8,7 +8,8 @@ choosing tracking hyper-parameters on a validation set.
 
 MODEL: a shipped model's name or a checkpoint. Only ``tracking.*`` (and ``name``) may change:
 the weights fix the model. The overrides and the note are appended to the checkpoint's
-``tracking_history`` so the choice stays documented inside the file.
+``tracking_history`` so the choice stays documented inside the file; a training checkpoint's
+optimizer state is not copied.
 """
 from __future__ import annotations
 
@@ -47,8 +48,10 @@ def main(argv=None) -> int:
     model, config = load_model(path)
     new = config_from_dict(apply_overrides(config_to_dict(config), args.overrides))
     _, _, payload = load_checkpoint(path)
+    # the copy is for tracking: a training checkpoint's optimizer state stays behind (resume
+    # from the original), which also halves the file
     extra = {k: v for k, v in payload.items()
-             if k not in ("format", "version", "config", "model")}
+             if k not in ("format", "version", "config", "model", "optimizer")}
     history = list(extra.pop("tracking_history", []))
     history.append({"set": list(args.overrides), "note": args.note})
     save_checkpoint(Path(args.out), model, new, **extra, tracking_history=history)
