@@ -37,6 +37,9 @@ def test_override_of_unknown_key_is_an_error():
     ("tracking.scale_num=2", "odd"),
     ("tracking.window_influence=3", "window_influence"),
     ("model.backbone=5", "string"),
+    ("tracking.min_size=.inf", "finite"),
+    ("tracking.scale_step=.nan", "finite"),
+    ("train.lr=-.inf", "finite"),
 ])
 def test_bad_values_are_errors(override, match):
     with pytest.raises(ConfigError, match=match):
@@ -59,6 +62,18 @@ def test_checkpoint_round_trip_loads_with_weights_only(tmp_path, tiny_tracker_co
     for k, v in model.state_dict().items():
         assert torch.equal(v, loaded.state_dict()[k])
     assert config_to_dict(cfg) == raw["config"]
+
+
+def test_checkpoint_with_damaged_weights_is_refused(tmp_path, tiny_tracker_config):
+    model = build_model(tiny_tracker_config)
+    path = tmp_path / "m.pt"
+    save_checkpoint(path, model, tiny_tracker_config)
+    raw = torch.load(path, weights_only=True)
+    name = next(k for k, v in raw["model"].items() if v.numel() > 100)
+    raw["model"][name].view(-1)[:50] += 1.0  # what flipped bytes inside a tensor amount to
+    torch.save(raw, path)
+    with pytest.raises(CheckpointError, match="damaged"):
+        load_checkpoint(path)
 
 
 def test_checkpoint_whose_config_does_not_match_weights(tmp_path, tiny_tracker_config):

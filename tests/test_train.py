@@ -269,3 +269,18 @@ def test_validation_scores_the_rotated_copy_and_writes_the_learning_curve(tmp_pa
                                                   abs=2e-4)
     best = torch.load(tmp_path / "out" / "best.pt", weights_only=True)
     assert best["val_auc"] == pytest.approx(max(float(r["score"]) for r in rows), abs=2e-4)
+
+
+def test_a_diverging_run_stops_with_one_line_and_keeps_its_last_good_checkpoint(tmp_path):
+    from tracker.checkpoint import load_checkpoint
+    from tracker.errors import TrainingError
+
+    config = tiny_config(steps=6, checkpoint_every=1, lr=1.0e+30, lr_end=1.0e+30,
+                         warmup_steps=0, grad_clip=0.0)
+    trainer = Trainer(config, sampler_for(config), tmp_path / "out")
+    with pytest.raises(TrainingError, match="non-finite|the loss is"):
+        trainer.fit(progress=False)
+    if (tmp_path / "out" / "latest.pt").exists():
+        _, state, _ = load_checkpoint(tmp_path / "out" / "latest.pt")
+        assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point())
+    assert not (tmp_path / "out" / "final.pt").exists()

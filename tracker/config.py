@@ -7,6 +7,8 @@ default.
 """
 from __future__ import annotations
 
+import math
+
 import dataclasses
 import typing
 from dataclasses import dataclass, field
@@ -131,6 +133,8 @@ def _check_value(path: str, value: Any, typ: Any) -> Any:
     if typ is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{path} must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ConfigError(f"{path} must be a finite number, got {value!r}")
         return float(value)
     if typ is int:
         if isinstance(value, bool) or not isinstance(value, int):

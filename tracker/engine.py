@@ -25,7 +25,7 @@ from .anchors import batch_anchor_targets, generate_anchors
 from .build import build_model
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import Config
-from .errors import CheckpointError, ConfigError
+from .errors import CheckpointError, ConfigError, TrainingError
 from .losses import rpn_loss, siamfc_loss
 
 log = logging.getLogger(__name__)
@@ -183,12 +183,20 @@ class Trainer:
         if t.freeze_backbone:
             self.model.backbone.eval()  # frozen batch-norm statistics too
         total, terms = self.losses(batch)
+        if not torch.isfinite(total):
+            raise TrainingError(f"step {self.step}: the loss is {float(total)} (learning rate "
+                                f"{lr:g}); stopped before it reaches the weights; the last "
+                                f"checkpoint in '{self.out}' is intact")
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
         if t.grad_clip > 0:
             terms["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(),
                                                                       t.grad_clip))
         self.optimizer.step()
+        if not all(torch.isfinite(p).all() for p in self.model.parameters()):
+            raise TrainingError(f"step {self.step}: the weights became non-finite (learning "
+                                f"rate {lr:g}); stopped unsaved; the last checkpoint in "
+                                f"'{self.out}' is intact")
         self.step += 1
         terms["lr"] = lr
         return terms

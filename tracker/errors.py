@@ -15,3 +15,7 @@ class CheckpointError(EqtrackError):
 
 class InputError(EqtrackError):
     """An input video, frame folder, box or dataset is missing or malformed."""
+
+
+class TrainingError(EqtrackError):
+    """Training cannot go on sensibly (e.g. the loss or the weights became non-finite)."""
