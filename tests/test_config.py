@@ -40,10 +40,25 @@ def test_override_of_unknown_key_is_an_error():
     ("tracking.min_size=.inf", "finite"),
     ("tracking.scale_step=.nan", "finite"),
     ("train.lr=-.inf", "finite"),
+    ("tracking.instance_size=100000", "instance_size must be <= 1024"),
+    ("tracking.response_up=100000", "response_up must lie in 1..64"),
+    ("train.workers=1000", "train.workers must lie in 0..64"),
 ])
 def test_bad_values_are_errors(override, match):
     with pytest.raises(ConfigError, match=match):
         load_config(DEFAULT_CONFIG, [override])
+
+
+def test_yaml_alias_bombs_are_refused_without_expanding(tmp_path):
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        for p, c in zip("abcdefgh", "bcdefghi"))
+    path = tmp_path / "bomb.yaml"
+    path.write_text(bomb)
+    with pytest.raises(ConfigError, match="aliases"):  # refused while parsing, never expanded
+        load_config(path)
+    with pytest.raises(ConfigError, match="aliases"):
+        load_config(DEFAULT_CONFIG, ["tracking.context=" + "[&x 1, *x]"])
 
 
 def test_unknown_backbone_in_config_is_a_config_error():

@@ -184,8 +184,8 @@ def main_impl(argv=None) -> int:
         if not o.partition("=")[0].strip().startswith("tracking."):
             raise InputError(f"--set {o}: only tracking.* can change; a trained model's "
                              f"model.* is fixed by its weights")
-    if args.workers < 1:
-        raise InputError(f"--workers must be at least 1, got {args.workers}")
+    if not 1 <= args.workers <= 64:
+        raise InputError(f"--workers must lie in 1..64, got {args.workers}")
     if args.rotated and not args.benchmark.startswith("vot"):
         raise InputError("--rotated needs a VOT benchmark (its protocol scores polygons); "
                          "OTB-style protocols score axis-aligned boxes")

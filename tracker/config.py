@@ -191,12 +191,15 @@ def _validate(cfg: Config) -> Config:
     checks = [
         (t.exemplar_size > 0 and t.instance_size > t.exemplar_size,
          "tracking.instance_size must exceed tracking.exemplar_size > 0"),
+        # upper bounds far above any tracker's need, below what exhausts a machine's memory
+        (t.instance_size <= 1024, f"tracking.instance_size must be <= 1024, got {t.instance_size}"),
         (t.scale_num >= 1 and t.scale_num % 2 == 1, "tracking.scale_num must be odd and >= 1"),
+        (t.scale_num <= 15, f"tracking.scale_num must be <= 15, got {t.scale_num}"),
         (t.scale_step >= 1.0, "tracking.scale_step must be >= 1"),
         (0.0 <= t.scale_lr <= 1.0, "tracking.scale_lr must lie in [0, 1]"),
         (0.0 < t.scale_penalty <= 1.0, "tracking.scale_penalty must lie in (0, 1]"),
         (0.0 <= t.window_influence <= 1.0, "tracking.window_influence must lie in [0, 1]"),
-        (t.response_up >= 1, "tracking.response_up must be >= 1"),
+        (1 <= t.response_up <= 64, f"tracking.response_up must lie in 1..64, got {t.response_up}"),
         (t.min_size > 0, "tracking.min_size must be positive"),
         (t.context >= 0, "tracking.context must be >= 0"),
         (t.penalty_k >= 0, "tracking.penalty_k must be >= 0"),
@@ -215,7 +218,8 @@ def _validate(cfg: Config) -> Config:
         (r.warmup_steps >= 0 and r.grad_clip >= 0 and r.weight_decay >= 0,
          "train.warmup_steps, train.grad_clip and train.weight_decay must be >= 0"),
         (r.max_gap >= 1, "train.max_gap must be >= 1"),
-        (r.workers >= 0, "train.workers must be >= 0"),
+        (0 <= r.workers <= 64, f"train.workers must lie in 0..64, got {r.workers}"),
+        (r.batch_size <= 4096, f"train.batch_size must be <= 4096, got {r.batch_size}"),
         (r.checkpoint_every >= 1 and r.log_every >= 1,
          "train.checkpoint_every and train.log_every must be >= 1"),
         (all(isinstance(d, dict) and "type" in d for d in r.data) and r.data,
@@ -240,6 +244,24 @@ def config_to_dict(cfg: Config) -> dict:
     return dataclasses.asdict(cfg)
 
 
+MAX_YAML_BYTES = 1 << 20
+
+
+def _safe_yaml(text: str, where: str) -> Any:
+    """``yaml.safe_load`` without aliases (a few hundred bytes of nested aliases expand into
+    gigabytes: the "billion laughs") and of at most :data:`MAX_YAML_BYTES`; ``where`` names the
+    source in errors. Raises ``yaml.YAMLError`` for malformed YAML."""
+    if len(text) > MAX_YAML_BYTES:
+        raise ConfigError(f"{where}: {len(text)} bytes of YAML, more than a config needs "
+                          f"({MAX_YAML_BYTES})")
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            mark = event.start_mark
+            raise ConfigError(f"{where}, line {mark.line + 1}: YAML aliases (*name) are not "
+                              f"accepted in configs; write the value out")
+    return yaml.safe_load(text)
+
+
 def apply_overrides(data: dict, overrides: Iterable[str]) -> dict:
     """Apply ``a.b=value`` strings to a nested dict (values parsed as YAML scalars)."""
     data = yaml.safe_load(yaml.safe_dump(data)) or {}  # deep copy, plain types only
@@ -248,7 +270,7 @@ def apply_overrides(data: dict, overrides: Iterable[str]) -> dict:
         if not sep or not key.strip():
             raise ConfigError(f"override '{item}' must look like key.path=value")
         try:
-            value = yaml.safe_load(raw)
+            value = _safe_yaml(raw, f"override '{key.strip()}'")
         except yaml.YAMLError:
             value = raw
         node = data
@@ -270,7 +292,7 @@ def load_config(path: str | Path, overrides: Iterable[str] = ()) -> Config:
     if not path.is_file():
         raise ConfigError(f"config file '{path}' not found")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = _safe_yaml(path.read_text(), f"config '{path}'")
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
