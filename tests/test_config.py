@@ -49,6 +49,11 @@ def test_bad_values_are_errors(override, match):
         load_config(DEFAULT_CONFIG, [override])
 
 
+def test_exponent_numbers_without_a_dot_are_numbers():
+    cfg = load_config(DEFAULT_CONFIG, ["tracking.min_size=1e-3", "tracking.context=5E-1"])
+    assert cfg.tracking.min_size == 0.001 and cfg.tracking.context == 0.5
+
+
 def test_yaml_alias_bombs_are_refused_without_expanding(tmp_path):
     bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"

@@ -324,3 +324,31 @@ def test_evaluate_refuses_tracker_names_that_leave_the_results_folder(tmp_path, 
                     tmp_path / "rep", "--overwrite")
     assert_one_line_error(proc, "cannot name a results folder")
     assert (keep / "seq.txt").read_text() == "precious\n"
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_terminating_track_leaves_a_playable_mp4_and_every_box_so_far(tmp_path, signame):
+    import signal
+    import time
+
+    from tracker.data.synthetic import SequenceSpec, generate_sequence
+
+    seq = generate_sequence(SequenceSpec(num_frames=400, width=240, height=180,
+                                         object_size=(40, 30)), seed=5)
+    src = write_video(seq, tmp_path / "long.avi")
+    out, boxes = tmp_path / "out.mp4", tmp_path / "boxes.txt"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "tools" / "track.py"), str(src), "--box",
+                             box_arg(seq), "--output", str(out), "--boxes", str(boxes),
+                             "--quiet", "--backend", "torch", *FAST],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and (not boxes.exists() or
+                                      len(boxes.read_text().splitlines()) < 20):
+        time.sleep(0.2)
+    proc.send_signal(getattr(signal, signame))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    written = len(boxes.read_text().splitlines())
+    frames = [f for _, f in FrameSource(out)]
+    assert 20 <= written < 400 and len(frames) >= written - 1  # the writer was closed cleanly

@@ -17,6 +17,24 @@ def setup_logging(verbose: bool = False) -> None:
                         format="%(levelname)s: %(message)s", stream=sys.stderr)
 
 
+def _terminate_like_ctrl_c() -> None:
+    """SIGTERM and SIGHUP (a closed terminal, ``kill``, a job scheduler) unwind the tool the way
+    Ctrl-C does, so ``finally`` blocks finish output files: an .mp4 is only playable once its
+    writer is closed."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), interrupt)
+
+
 def entry(main):
     """Decorate a tool's ``main(argv) -> int`` so bad input ends in one line and exit code 2.
 
@@ -27,6 +45,7 @@ def entry(main):
 
     @functools.wraps(main)
     def wrapper(argv=None) -> int:
+        _terminate_like_ctrl_c()
         try:
             return int(main(argv) or 0)
         except (EqtrackError, UnknownBackboneError, UnknownGroupError, OSError) as e:

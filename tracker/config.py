@@ -8,6 +8,7 @@ default.
 from __future__ import annotations
 
 import math
+import re
 
 import dataclasses
 import typing
@@ -129,8 +130,14 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
 
 
+# YAML 1.1 reads "1e-3" (no dot) as a string; people write it, so a number field takes it
+_EXPONENT_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
 def _check_value(path: str, value: Any, typ: Any) -> Any:
     if typ is float:
+        if isinstance(value, str) and _EXPONENT_FLOAT.fullmatch(value.strip()):
+            value = float(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{path} must be a number, got {value!r}")
         if not math.isfinite(value):
