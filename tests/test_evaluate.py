@@ -232,11 +232,32 @@ def test_evaluate_tool_set_changes_tracking_and_keeps_results_apart(tmp_path, se
     assert run_evaluate(*common).returncode == 0
     proc = run_evaluate(*common, "--set", "tracking.scale_lr=0.2")
     assert proc.returncode == 0, proc.stderr
-    names = sorted(d.name for d in (tmp_path / "res" / "data").iterdir())
+    names = sorted(d.name for d in (tmp_path / "res" / "data").iterdir() if d.name[0] != ".")
     assert len(names) == 2 and names[0] == "tiny" and names[1].startswith("tiny+")
     proc = run_evaluate(*common, "--set", "model.backbone=resnet22")
     assert proc.returncode == 2 and "model.* is fixed" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_killed_results_are_redone_and_a_changed_config_never_reuses_old_ones(tmp_path,
+                                                                              sequences):
+    write_otb(sequences[0], tmp_path / "data")
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text("name: tiny\nmodel:\n  backbone: alexnet\n  backbone_args: {width: 0.25}\n"
+                   "tracking: {backend: torch}\n")
+    common = ["--benchmark", "folder", "--root", tmp_path / "data", "--tracker", cfg,
+              "--results", tmp_path / "res", "--reports", tmp_path / "rep"]
+    assert run_evaluate(*common).returncode == 0
+    record = next((tmp_path / "res" / "data" / "tiny").glob("*.txt"))
+    full = record.read_text()
+    record.write_text("".join(full.splitlines(keepends=True)[:3]))  # a run killed mid-sequence
+    proc = run_evaluate(*common)
+    assert proc.returncode == 0, proc.stderr
+    assert record.read_text() == full and "tracking again" in proc.stderr
+    cfg.write_text(cfg.read_text().replace("backend: torch", "backend: torch, scale_lr: 0.2"))
+    proc = run_evaluate(*common)
+    assert proc.returncode == 2 and "another config or weights" in proc.stderr
+    assert run_evaluate(*common, "--overwrite").returncode == 0
 
 
 def test_evaluate_tool_bad_input_is_one_line(tmp_path, sequences):

@@ -116,7 +116,10 @@ def _init_worker(benchmark: str, root: str, results: str, reports: str) -> None:
     cv2.setNumThreads(1)
     from tracker.benchmarks import open_benchmark
 
+    from tracker.benchmarks import get_benchmark
+
     _WORKER["exp"] = open_benchmark(benchmark, root, results, reports)
+    _WORKER["family"] = get_benchmark(benchmark).family
     _WORKER["trackers"] = {}
 
 
@@ -127,6 +130,12 @@ def _run_one(task: tuple[str, bool, str | None, tuple, int]) -> tuple[str, str]:
     if spec not in trackers:
         trackers[spec] = make_tracker(spec, rotated, backend, overrides)
     full = exp.dataset
+    if _WORKER["family"] == "otb":
+        from tracker.evaluation import discard_incomplete_record
+
+        files, _ = full[index]
+        discard_incomplete_record(Path(exp.result_dir) / trackers[spec].name /
+                                  f"{full.seq_names[index]}.txt", len(files))
     exp.dataset = SequenceSubset(full, [index])
     try:
         # got10k narrates on stdout; keep stdout for our table
@@ -161,6 +170,7 @@ def main_impl(argv=None) -> int:
     from tracker.benchmarks import benchmark_names, open_benchmark
     from tracker.cli import add_backend_argument, setup_logging
     from tracker.errors import InputError
+    from tracker.evaluation import check_results_identity, tracker_identity
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--benchmark", required=True, help=", ".join(benchmark_names()))
@@ -190,8 +200,9 @@ def main_impl(argv=None) -> int:
         raise InputError("--rotated needs a VOT benchmark (its protocol scores polygons); "
                          "OTB-style protocols score axis-aligned boxes")
     exp = open_benchmark(args.benchmark, args.root, args.results, args.reports)
-    names = [make_tracker(spec, args.rotated, args.backend, tuple(args.overrides)).name
+    built = [make_tracker(spec, args.rotated, args.backend, tuple(args.overrides))
              for spec in args.tracker]
+    names = [t.name for t in built]
     for spec, name in zip(args.tracker, names):
         check_result_name(spec, name)
     if len(set(names)) != len(names):
@@ -204,6 +215,9 @@ def main_impl(argv=None) -> int:
             if target.parent != base:  # never reached after check_result_name; kept as a guard
                 raise InputError(f"--overwrite: '{target}' lies outside '{base}'")
             shutil.rmtree(target, ignore_errors=True)
+            (base / ".eqtrack" / f"{name}.identity").unlink(missing_ok=True)
+    for t in built:
+        check_results_identity(exp.result_dir, t.name, tracker_identity(t))
     run_all(args.benchmark, args.root, args.results, args.reports, args.tracker, args.workers,
             args.rotated, args.backend, tuple(args.overrides))
     from tracker.reports import write_report

@@ -6,6 +6,7 @@ folder of OTB-layout sequences and never touches the network.
 """
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -13,6 +14,8 @@ import numpy as np
 from got10k.experiments import ExperimentOTB
 
 from .errors import InputError
+
+log = logging.getLogger(__name__)
 
 
 def read_groundtruth(path: str | Path, values: int = 4) -> np.ndarray:
@@ -97,3 +100,66 @@ class ExperimentFolder(ExperimentOTB):
         self.report_dir = os.path.join(str(report_dir), name)
         self.nbins_iou = 21
         self.nbins_ce = 51
+
+
+# ----------------------------------------------------------------------------------------------
+# results integrity: what a rerun may reuse
+
+
+def tracker_identity(tracker) -> str:
+    """A hash of everything that decides a tracker's boxes: for ours, the tracking config, the
+    weights and the runtime; for baselines, the name and the OpenCV version."""
+    import dataclasses
+    import hashlib
+    import json
+
+    h = hashlib.sha256(tracker.name.encode())
+    inner = getattr(tracker, "inner", tracker)  # RotatedOutput wraps one of ours
+    cfg, net = getattr(inner, "cfg", None), getattr(inner, "net", None)
+    if cfg is not None and net is not None:
+        from .checkpoint import weights_digest
+
+        h.update(json.dumps(dataclasses.asdict(cfg), sort_keys=True).encode())
+        h.update(weights_digest(net.state_dict()).encode())
+        h.update(type(inner.runtime).__name__.encode())
+    else:
+        import cv2
+
+        h.update(cv2.__version__.encode())
+    return h.hexdigest()
+
+
+def check_results_identity(result_dir: str | Path, name: str, identity: str) -> None:
+    """Refuse to reuse results under ``result_dir/name`` written by a tracker of the same name
+    but another config or weights (recorded in ``result_dir/.eqtrack/<name>.identity``); record
+    the identity when there is none yet."""
+    record = Path(result_dir) / ".eqtrack" / f"{name}.identity"
+    if record.is_file():
+        if record.read_text().strip() != identity:
+            raise InputError(f"results of '{name}' in '{Path(result_dir) / name}' were written "
+                             f"by a tracker of the same name with another config or weights; "
+                             f"pass --overwrite, or give this one another name")
+        return
+    if (Path(result_dir) / name).is_dir() and any((Path(result_dir) / name).iterdir()):
+        log.warning("results of '%s' predate identity records; reusing them as they are", name)
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(identity + "\n")
+
+
+def discard_incomplete_record(record_file: str | Path, frames: int) -> bool:
+    """Delete an OTB-protocol results file that a killed run left short, empty, cut off or with
+    non-finite boxes (anything but ``frames`` lines of four finite numbers), so the sequence is
+    tracked again. Returns True when it was discarded."""
+    path = Path(record_file)
+    if not path.is_file():
+        return False
+    try:
+        boxes = np.loadtxt(path, delimiter=",", ndmin=2)
+        ok = boxes.shape == (frames, 4) and np.isfinite(boxes).all()
+    except ValueError:
+        ok = False
+    if not ok:
+        log.warning("%s: incomplete or damaged results (expected %d boxes); tracking again",
+                    path, frames)
+        path.unlink()
+    return not ok
