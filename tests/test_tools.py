@@ -352,3 +352,17 @@ def test_terminating_track_leaves_a_playable_mp4_and_every_box_so_far(tmp_path, 
     written = len(boxes.read_text().splitlines())
     frames = [f for _, f in FrameSource(out)]
     assert 20 <= written < 400 and len(frames) >= written - 1  # the writer was closed cleanly
+
+
+@pytest.mark.parametrize("tool,args,fragment", [
+    ("benchmark.py", ["--repeats", "0"], "--repeats"),
+    ("benchmark.py", ["--threads", "-1"], "--threads"),
+    ("make_sequences.py", ["--seeds", "-1", "--dst", "OUT"], "seeds must be >= 0"),
+    ("make_sequences.py", ["--spec", "rotation_speed=inf", "--dst", "OUT"], "finite"),
+    ("demo.py", ["--frames", "0", "--out", "OUT"], "--frames"),
+])
+def test_bad_numbers_are_one_line_not_a_traceback(tmp_path, tool, args, fragment):
+    proc = run_tool(tool, *[str(tmp_path / "out") if a == "OUT" else a for a in args])
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and fragment in proc.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -34,7 +34,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from tracker.build import CONFIG_DIR, build_model_from
-from tracker.cli import add_backend_argument, entry, setup_logging
+from tracker.cli import add_backend_argument, entry, int_in, setup_logging
 from tracker.errors import InputError
 
 
@@ -175,7 +175,7 @@ def main(argv=None) -> int:
     p.add_argument("--config", action="append", default=[], help="config YAML (repeatable)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override applied to every config, e.g. --set model.backbone_args.width=1")
-    p.add_argument("--repeats", type=int, default=10, help="timed passes per model and size")
+    p.add_argument("--repeats", type=int_in(1, 10000), default=10, help="timed passes per model and size")
     p.add_argument("--threads", default=None,
                    help="torch threads (default: torch's; --tracking: comma-separated counts, "
                         "default 1)")
@@ -185,8 +185,8 @@ def main(argv=None) -> int:
                    help="--tracking: another tracker to measure (repeatable; NAME or NAME@BACKEND)")
     p.add_argument("--root", default=None,
                    help="--tracking: OTB-layout folder of real frames (default: generated)")
-    p.add_argument("--sequences", type=int, default=2, help="--tracking: sequences (default 2)")
-    p.add_argument("--frames", type=int, default=120,
+    p.add_argument("--sequences", type=int_in(1, 10000), default=2, help="--tracking: sequences (default 2)")
+    p.add_argument("--frames", type=int_in(2, 100000), default=120,
                    help="--tracking: frames per sequence (default 120)")
     p.add_argument("--training", action="store_true",
                    help="measure the data pipeline and training steps instead")
@@ -203,9 +203,12 @@ def main(argv=None) -> int:
         return tracking_benchmark(args)
     if args.threads:
         try:
-            torch.set_num_threads(int(args.threads))
+            threads = int(args.threads)
         except ValueError:
             raise InputError(f"--threads must be an integer, got {args.threads!r}") from None
+        if threads < 1:
+            raise InputError(f"--threads must be >= 1, got {threads}")
+        torch.set_num_threads(threads)
     configs = args.config or sorted(str(c) for c in CONFIG_DIR.glob("*.yaml"))
     if args.training:
         return training_benchmark(configs, args)

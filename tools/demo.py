@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from tracker.boxes import iou_xywh
-from tracker.cli import add_model_arguments, entry, setup_logging, tracker_from_args
+from tracker.cli import add_model_arguments, entry, int_in, setup_logging, tracker_from_args
 from tracker.data.synthetic import SequenceSpec, generate_sequence, write_video
 from tracker.runner import track_source
 from tracker.video import FrameSource
@@ -24,7 +24,8 @@ log = logging.getLogger("eqtrack.demo")
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default="demo_out", help="output folder (default: demo_out)")
-    p.add_argument("--frames", type=int, default=120, help="length of the generated video")
+    p.add_argument("--frames", type=int_in(2, 100000), default=120,
+                   help="length of the generated video")
     p.add_argument("--seed", type=int, default=0, help="seed of the generated video")
     add_model_arguments(p)
     args = p.parse_args(argv)

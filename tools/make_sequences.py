@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import sys
 from pathlib import Path
 
@@ -35,6 +36,8 @@ def parse_seeds(text: str) -> list[int]:
             from None
     if not seeds:
         raise InputError(f"--seeds '{text}': no seed")
+    if min(seeds) < 0:
+        raise InputError(f"--seeds '{text}': seeds must be >= 0")
     return seeds
 
 
@@ -60,9 +63,11 @@ def parse_spec(items: list[str]) -> SequenceSpec:
                     raise ValueError
             else:
                 values[key] = type(default)(text)
+                if not math.isfinite(values[key]) or values[key] < 0:
+                    raise ValueError
         except ValueError:
-            kind = {bool: "true or false", tuple: "WxH", int: "an integer"}.get(
-                type(default), "a number")
+            kind = {bool: "true or false", tuple: "WxH", int: "an integer >= 0"}.get(
+                type(default), "a finite number >= 0")
             raise InputError(f"--spec '{item}': {key} must be {kind}") from None
     return dataclasses.replace(base, **values)
 

@@ -58,6 +58,22 @@ def entry(main):
     return wrapper
 
 
+def int_in(low: int, high: int):
+    """An argparse ``type`` for integers in ``[low, high]``: a bad value is argparse's one-line
+    usage error, not a traceback deep inside the tool."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside {low}..{high}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
 def add_model_arguments(parser: argparse.ArgumentParser, backend: bool = True) -> None:
     """``--config`` / ``--checkpoint`` / ``--set`` options shared by the tools, and
     ``--backend`` for the tools that track."""
