@@ -127,12 +127,17 @@ def test_unknown_backbone_lists_known_ones(video):
                                    "model.backbone=vgg"), "vgg", "resnet22")
 
 
-def test_demo_runs_end_to_end_and_reports_iou(tmp_path):
-    proc = run_tool("demo.py", "--out", tmp_path, "--frames", "10", *FAST)
+def test_demo_compares_with_csrt_and_writes_the_video_and_contact_sheet(tmp_path):
+    proc = run_tool("demo.py", "--out", tmp_path, "--frames", "12", *FAST)
     assert proc.returncode == 0, proc.stderr
-    assert "mean IoU" in proc.stdout
-    assert (tmp_path / "tracked.mp4").exists()
-    assert len(np.loadtxt(tmp_path / "boxes.txt", delimiter=",")) == 10
+    lines = proc.stdout.splitlines()
+    assert any(l.startswith("opencv-csrt") and "success AUC" in l for l in lines)
+    assert sum("success AUC" in l and "FPS" in l for l in lines) == 2
+    assert any("beats opencv-csrt" in l or "does NOT beat opencv-csrt" in l for l in lines)
+    frames = [f for _, f in FrameSource(tmp_path / "side_by_side.mp4")]
+    assert len(frames) == 12 and frames[0].shape[1] == 2 * 480 + 8
+    sheet = cv2.imread(str(tmp_path / "contact_sheet.png"))
+    assert sheet is not None and sheet.shape[0] == 6 * 180
 
 
 @pytest.mark.parametrize("tool", ["track.py", "demo.py", "equivariance.py", "benchmark.py",
