@@ -1,4 +1,5 @@
 """The command-line tools, run as a user runs them: real files, real processes, exit codes."""
+import csv
 import subprocess
 import sys
 from pathlib import Path
@@ -266,13 +267,18 @@ def test_generated_turning_sequences_feed_the_angle_error_tool(tmp_path):
     assert sorted(p.name for p in dst.iterdir()) == ["seq3", "seq4"]
     angles = np.loadtxt(dst / "seq3" / "groundtruth_rotated.txt", delimiter=",")[:, 4]
     assert len(angles) == 6 and abs(angles[-1] - angles[0]) > 5
-    proc = run_tool("evaluate_rotation.py", "--root", dst, "--tracker",
-                    ROOT / "configs/siamfc_p4_resnet22.yaml", "--set",
-                    "model.backbone_args.width=0.25")
+    cfg = tmp_path / "p4.yaml"
+    cfg.write_text((ROOT / "configs/siamfc_p4_resnet22.yaml").read_text().replace(
+        "width: 1.0", "width: 0.25"))
+    proc = run_tool("evaluate_rotation.py", "--root", dst, "--tracker", cfg, "--per-sequence",
+                    "--csv", tmp_path / "angles.csv", "--backend", "torch")
     assert proc.returncode == 0, proc.stderr
-    row = proc.stdout.splitlines()[-1].split()
-    assert row[0] == "siamfc_p4_resnet22" and row[-2] == "10"  # 2 sequences x 5 updates
-    assert all(0 <= float(v) <= 180 for v in row[-4:-2])  # mean and p90 error, degrees
+    rows = list(csv.DictReader(open(tmp_path / "angles.csv")))
+    assert [r["sequence"] for r in rows] == ["seq3", "seq4", "overall"]
+    overall = rows[-1]
+    assert int(overall["frames"]) == 10  # 2 sequences x 5 updates
+    assert 0 <= float(overall["median"]) <= float(overall["p90"]) <= 180
+    assert 0 <= float(overall["under_15"]) <= 1 and 0 <= float(overall["polygon_auc"]) <= 1
     assert_one_line_error(run_tool("make_sequences.py", "--dst", tmp_path / "x", "--spec",
                                    "blur=maybe"), "blur must be true or false")
     assert_one_line_error(run_tool("make_sequences.py", "--dst", dst), "not an empty folder")
