@@ -377,3 +377,25 @@ def test_bad_numbers_are_one_line_not_a_traceback(tmp_path, tool, args, fragment
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and fragment in proc.stderr.strip().splitlines()[-1]
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_eqtrack_command_lists_every_tool_and_runs_each_subcommand():
+    from importlib.metadata import entry_points
+
+    from tracker.commands.cli import SUBCOMMANDS
+
+    scripts = {e.name: e.value for e in entry_points(group="console_scripts")}
+    assert scripts.get("eqtrack") == "tracker.commands.cli:main"  # pip install -e . made it
+    cli = [sys.executable, "-m", "tracker.commands.cli"]
+    listing = subprocess.run(cli + ["-h"], capture_output=True, text=True, cwd=ROOT)
+    assert listing.returncode == 0
+    assert all(name in listing.stdout for name in SUBCOMMANDS)
+    version = subprocess.run(cli + ["--version"], capture_output=True, text=True, cwd=ROOT)
+    assert version.returncode == 0 and version.stdout.startswith("eqtrack ")
+    bad = subprocess.run(cli + ["trak"], capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: unknown subcommand 'trak'")
+    for name in SUBCOMMANDS:
+        proc = subprocess.run(cli + [name, "-h"], capture_output=True, text=True, cwd=ROOT)
+        assert proc.returncode == 0, (name, proc.stderr)
+        assert proc.stdout.startswith(f"usage: eqtrack {name}")
+        assert "example:" in proc.stdout, f"eqtrack {name} -h gives no example line"

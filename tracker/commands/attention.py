@@ -1,0 +1,107 @@
+"""Save the attention maps of an attentive group backbone for one frame, as images.
+
+    python tools/attention.py IMAGE [--box x,y,w,h] [--config C | --checkpoint P] [--out DIR]
+
+With ``--box`` the search crop the tracker would take around that target is used (context and
+``instance_size`` from the config); without it, the image's centre square resized to
+``instance_size``. For every attention module (e.g. ``layer1.0.attention``) writes
+``DIR/<module>.png``: the crop, the spatial attention averaged over the group, and the map of
+every group element, each upsampled to the crop and shown as a heat map. Prints the mean channel
+attention per group element.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from tracker.boxes import parse_box, xywh_to_cxcywh, check_box_in_image
+from tracker.cli import add_model_arguments, entry, model_from_args, setup_logging
+from tracker.crops import center_square, crop_square, mean_color, to_tensor
+from tracker.errors import InputError
+from tracker.video import read_image
+
+log = logging.getLogger("eqtrack.attention")
+
+
+def _heat(crop: np.ndarray, att: np.ndarray, label: str) -> np.ndarray:
+    s, h = crop.shape[0], att.shape[0]
+    # map cells sit on a centred grid with the stage's stride (4 or 8 px): the cropping-inside
+    # units make deeper maps cover only the centre of the crop
+    stride = 2 ** round(np.log2(s / h))
+    side = min(s, h * stride)
+    a = np.zeros((s, s), np.float32)
+    o = (s - side) // 2
+    a[o:o + side, o:o + side] = cv2.resize(att.astype(np.float32), (side, side),
+                                           interpolation=cv2.INTER_NEAREST)
+    # a fixed 0..1 scale, so maps can be compared across modules and frames
+    heat = cv2.applyColorMap(np.clip(a * 255, 0, 255).astype(np.uint8), cv2.COLORMAP_JET)
+    out = cv2.addWeighted(cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), 0.4, heat, 0.6, 0)
+    cv2.putText(out, label, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1,
+                cv2.LINE_AA)
+    return out
+
+
+@entry
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                epilog=("example: eqtrack attention ../shared/data/photos/mate-"
+                                        "Aqua.jpg --box 100,80,60,40 --config "
+                                        "configs/siamfc_p4_att_resnet22.yaml --out attention_maps"),
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("image", help="a frame (jpg/png)")
+    p.add_argument("--box", help="target box x,y,w,h (pixels): crop the tracker's search region")
+    p.add_argument("--out", default="attention_out", help="output folder")
+    add_model_arguments(p, backend=False)
+    args = p.parse_args(argv)
+    setup_logging()
+    if not Path(args.image).is_file():
+        raise InputError(f"image '{args.image}' not found")
+    img = read_image(args.image)
+    if img is None:
+        raise InputError(f"image '{args.image}' cannot be decoded")
+    model, cfg = model_from_args(args)
+    backbone = model.backbone.eval()
+    if not hasattr(backbone, "attention_maps"):
+        raise InputError(f"backbone {cfg.model.backbone} has no attention "
+                         f"(use an attentive one, e.g. configs/siamfc_p4_att_resnet22.yaml)")
+    size = cfg.tracking.instance_size
+    if args.box:
+        box = parse_box(args.box)
+        check_box_in_image(box, img.shape[1], img.shape[0])
+        cx, cy, w, h = xywh_to_cxcywh(box)
+        context = cfg.tracking.context * (w + h)
+        side = np.sqrt((w + context) * (h + context)) * size / cfg.tracking.exemplar_size
+        crop = crop_square(img, (cx, cy), side, size, mean_color(img))
+    else:
+        crop = center_square(img, size)
+    with torch.inference_mode():
+        maps = backbone.attention_maps(to_tensor([crop]))
+    if not maps:
+        raise InputError(f"backbone {cfg.model.backbone} has attention switched off in every "
+                         f"stage (model.backbone_args.attention)")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    group = backbone.group
+    for name, m in maps.items():
+        spatial = m["spatial"][0].numpy()  # [|G|, h, w]
+        tiles = [cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), _heat(crop, spatial.mean(0), "mean")]
+        tiles += [_heat(crop, spatial[g], f"g{g} {'m' if g >= 4 else ''}{group.angle(g):g}deg")
+                  for g in range(group.order)]
+        path = out / f"{name}.png"
+        if not cv2.imwrite(str(path), np.concatenate(tiles, axis=1)):
+            raise InputError(f"cannot write '{path}'")
+        channel = m["channel"][0].mean(0).numpy()
+        print(f"{name}: spatial {spatial.shape[-1]}x{spatial.shape[-2]}, attention range "
+              f"{spatial.min():.3f}..{spatial.max():.3f}; mean channel attention per group "
+              f"element: {' '.join(f'{c:.3f}' for c in channel)} -> {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
