@@ -26,7 +26,7 @@ def main(argv=None) -> int:
     from tracker.demo import DEMO_SPEC, demo_sequence, run_on, side_by_side_frames, write_outputs
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                epilog="example: python tools/demo.py --out demo_out",
+                                epilog="example: eqtrack demo --out demo_out",
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default="demo_out", help="output folder (default: demo_out)")
     p.add_argument("--frames", type=int_in(2, 100000), default=DEMO_SPEC.num_frames,

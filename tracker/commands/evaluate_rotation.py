@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     from tracker.build import tracker_from_spec
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                epilog="example: python tools/evaluate_rotation.py --root "
+                                epilog="example: eqtrack evaluate-rotation --root "
                                        "data/val_rot --tracker default",
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--root", required=True, help="folder of OTB-layout sequences")

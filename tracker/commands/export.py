@@ -41,7 +41,7 @@ def main(argv=None) -> int:
                                       quantize_branches, require_onnxruntime)
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                epilog="example: python tools/export.py default --out "
+                                epilog="example: eqtrack export default --out "
                                        "export/default",
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", help="shipped model name, checkpoint .pt or config .yaml")

@@ -21,7 +21,7 @@ from tracker.errors import InputError
 @entry
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                epilog="example: python tools/plot_curve.py runs/campaign_w025 "
+                                epilog="example: eqtrack plot-curve runs/campaign_w025 "
                                        "--out docs/learning_curve.png",
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", help="training output folders (or their val.csv)")

@@ -29,7 +29,7 @@ def main(argv=None) -> int:
     from tracker.shipped import resolve_checkpoint
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                epilog="example: python tools/set_tracking.py default --set "
+                                epilog="example: eqtrack set-tracking default --set "
                                        "tracking.scale_lr=0.35 --out runs/tuned.pt")
     p.add_argument("model", help="shipped model name or checkpoint .pt")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",

@@ -31,9 +31,8 @@ def main(argv=None) -> int:
 
     p = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=("example: python tools/tune.py default --val "
-                                        "../shared/data/val --val ")
-               "data/val_rot --trials 40 --workers 2 --out runs/tune/trials.csv")
+        epilog=("example: eqtrack tune default --val ../shared/data/val --val data/val_rot "
+                "--trials 40 --workers 2 --out runs/tune/trials.csv"))
     p.add_argument("model", help="shipped model name, checkpoint .pt or config YAML")
     p.add_argument("--val", action="append", required=True,
                    help="OTB-layout validation folder (repeatable; the score is the mean)")
