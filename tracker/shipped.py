@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-DEFAULT_MODEL = "eqtrack-ien-resnet22"  # best success AUC on ../shared/data/otb (README)
+DEFAULT_MODEL = "eqtrack-ien-resnet22-w025"  # the best on val/ and its rotated copy (README)
 
 
 def shipped_models() -> dict[str, Path]:

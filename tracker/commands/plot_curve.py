@@ -27,12 +27,19 @@ def main(argv=None) -> int:
     p.add_argument("runs", nargs="+", help="training output folders (or their val.csv)")
     p.add_argument("--out", required=True, help="PNG to write")
     p.add_argument("--label", action="append", default=[], help="legend name per run")
+    p.add_argument("--offset", action="append", type=int, default=[],
+                   help="pairs a run started from, per run (a run continued from another's "
+                        "weights: its curve starts where they left off)")
     args = p.parse_args(argv)
     setup_logging()
     if args.label and len(args.label) != len(args.runs):
         raise InputError(f"--label given {len(args.label)} times for {len(args.runs)} runs")
+    if args.offset and len(args.offset) != len(args.runs):
+        raise InputError(f"--offset given {len(args.offset)} times for {len(args.runs)} runs")
     labels = args.label or list(args.runs)
-    curves = {label: read_val_curve(run) for label, run in zip(labels, args.runs)}
+    offsets = args.offset or [0] * len(args.runs)
+    curves = {label: [{**r, "pairs": r["pairs"] + off} for r in read_val_curve(run)]
+              for label, run, off in zip(labels, args.runs, offsets)}
     for label, rows in curves.items():
         print(f"{label}")
         print(f"  {'step':>7} {'pairs':>8} {'val':>6} {'val_rot':>7} {'score':>6}")
