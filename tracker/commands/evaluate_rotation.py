@@ -50,15 +50,17 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     setup_logging()
     rows = []
+    if args.overrides:
+        print(f"every tracker with {', '.join(args.overrides)}")
     print(f"{'tracker':<40} {'sequence':<22} " + " ".join(f"{c:>11}" for c in COLUMNS))
     for spec in args.tracker:
         if spec in BASELINES:
             raise InputError(f"--tracker {spec}: an OpenCV baseline estimates no angle")
         tracker = tracker_from_spec(spec, ["tracking.estimate_rotation=true", *args.overrides],
                                     args.backend)
-        label = tracker.name + (f" ({', '.join(args.overrides)})" if args.overrides else "")
+        label = tracker.name
         for score in score_angles(tracker, args.root):
-            row = {"tracker": label, **score.row()}
+            row = {"tracker": label, "overrides": " ".join(args.overrides), **score.row()}
             rows.append(row)
             if args.per_sequence or score.name == "overall":
                 print(f"{label:<40} {score.name:<22} "
