@@ -222,13 +222,19 @@ def test_evaluate_tool_runs_ours_and_a_baseline_in_parallel_and_resumes(tmp_path
     assert record.stat().st_mtime_ns != stamp
 
 
-def test_evaluate_tool_set_changes_tracking_and_keeps_results_apart(tmp_path, sequences):
+def one_sequence_and_a_tiny_tracker(tmp_path, sequences):
+    """A one-sequence folder and a quarter-width AlexNet config (eager runtime): the config
+    file and the evaluate arguments that run it."""
     write_otb(sequences[0], tmp_path / "data")
     cfg = tmp_path / "tiny.yaml"
     cfg.write_text("name: tiny\nmodel:\n  backbone: alexnet\n  backbone_args: {width: 0.25}\n"
                    "tracking: {backend: torch}\n")
-    common = ["--benchmark", "folder", "--root", tmp_path / "data", "--tracker", cfg,
-              "--results", tmp_path / "res", "--reports", tmp_path / "rep"]
+    return cfg, ["--benchmark", "folder", "--root", tmp_path / "data", "--tracker", cfg,
+                 "--results", tmp_path / "res", "--reports", tmp_path / "rep"]
+
+
+def test_evaluate_tool_set_changes_tracking_and_keeps_results_apart(tmp_path, sequences):
+    _, common = one_sequence_and_a_tiny_tracker(tmp_path, sequences)
     assert run_evaluate(*common).returncode == 0
     proc = run_evaluate(*common, "--set", "tracking.scale_lr=0.2")
     assert proc.returncode == 0, proc.stderr
@@ -241,12 +247,7 @@ def test_evaluate_tool_set_changes_tracking_and_keeps_results_apart(tmp_path, se
 
 def test_killed_results_are_redone_and_a_changed_config_never_reuses_old_ones(tmp_path,
                                                                               sequences):
-    write_otb(sequences[0], tmp_path / "data")
-    cfg = tmp_path / "tiny.yaml"
-    cfg.write_text("name: tiny\nmodel:\n  backbone: alexnet\n  backbone_args: {width: 0.25}\n"
-                   "tracking: {backend: torch}\n")
-    common = ["--benchmark", "folder", "--root", tmp_path / "data", "--tracker", cfg,
-              "--results", tmp_path / "res", "--reports", tmp_path / "rep"]
+    cfg, common = one_sequence_and_a_tiny_tracker(tmp_path, sequences)
     assert run_evaluate(*common).returncode == 0
     record = next((tmp_path / "res" / "data" / "tiny").glob("*.txt"))
     full = record.read_text()

@@ -12,7 +12,7 @@ from tracker.errors import CheckpointError
 from tracker.shipped import DEFAULT_MODEL, shipped_models
 
 SHIPPED = ["eqtrack-resnet22", "eqtrack-ien-resnet22", "eqtrack-p4-att-resnet22",
-           "eqtrack-ien-resnet22-w025"]
+           "eqtrack-ien-resnet22-w025", "eqtrack-p4-att-resnet22-w025"]
 SHIPPED_RPN = ["eqtrack-rpn-resnet22", "eqtrack-rpn-ien-resnet22", "eqtrack-rpn-p4-att-resnet22"]
 
 
