@@ -184,9 +184,9 @@ class Trainer:
             self.model.backbone.eval()  # frozen batch-norm statistics too
         total, terms = self.losses(batch)
         if not torch.isfinite(total):
-            raise TrainingError(f"step {self.step}: the loss is {float(total)} (learning rate "
-                                f"{lr:g}); stopped before it reaches the weights; the last "
-                                f"checkpoint in '{self.out}' is intact")
+            raise TrainingError(f"step {self.step}: the loss is {float(total.detach())} "
+                                f"(learning rate {lr:g}); stopped before it reaches the "
+                                f"weights; the last checkpoint in '{self.out}' is intact")
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
         if t.grad_clip > 0:
