@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
-from .evaluation import FolderDataset, read_groundtruth
+from .evaluation import FolderDataset, read_groundtruth, success_from_iou
 from .video import read_image
 
 THRESHOLD_DEG = 15.0
@@ -44,11 +44,10 @@ def angle_error(a, b) -> np.ndarray:
 
 
 def polygon_success_auc(polygons: np.ndarray, truth: np.ndarray) -> float:
-    """Success AUC (21 IoU thresholds, as got10k's OTB protocol) of ``[N, 8]`` polygons."""
+    """Success AUC (got10k's OTB protocol, on polygon IoU) of ``[N, 8]`` polygons."""
     from got10k.utils.metrics import poly_iou
 
-    iou = poly_iou(np.asarray(polygons, float), np.asarray(truth, float))
-    return float(np.mean([np.mean(iou > t) for t in np.linspace(0, 1, 21)]))
+    return success_from_iou(poly_iou(np.asarray(polygons, float), np.asarray(truth, float)))
 
 
 @dataclass

@@ -10,14 +10,14 @@ tracking, not re-detection.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from .data.synthetic import SequenceSpec, generate_sequence
-from .tuning import success_auc
+from .evaluation import success_auc
 from .video import VideoWriter, draw_box, draw_polygon
 
 DEMO_SPEC = SequenceSpec(num_frames=150, distractors=1, occlusion=False, rotation_speed=1.5,
@@ -26,8 +26,6 @@ DEMO_SPEC = SequenceSpec(num_frames=150, distractors=1, occlusion=False, rotatio
 
 def demo_sequence(frames: int = DEMO_SPEC.num_frames, seed: int = 0):
     """The demo scene: a :class:`tracker.data.synthetic.Sequence` of ``frames`` frames."""
-    from dataclasses import replace
-
     return generate_sequence(replace(DEMO_SPEC, num_frames=frames), seed=seed, name="demo")
 
 

@@ -102,8 +102,18 @@ class Trainer:
 
     # -- checkpoints ---------------------------------------------------------------------------
 
+    def _check_finite(self) -> None:
+        # checked where weights are written, not every step: a non-finite weight makes the
+        # next step's loss non-finite, which train_step catches
+        if not all(torch.isfinite(p).all() for p in self.model.parameters()):
+            raise TrainingError(f"step {self.step}: the weights became non-finite (learning "
+                                f"rate {learning_rate(self.step - 1, self.cfg.train):g}); "
+                                f"stopped unsaved; the last checkpoint in '{self.out}' is "
+                                f"intact")
+
     def save(self, path: Path, **extra) -> None:
         if self.rank == 0:
+            self._check_finite()
             save_checkpoint(path, self.model, self.cfg, step=self.step,
                             optimizer=self.optimizer.state_dict(), best_auc=self.best_auc,
                             **extra)
@@ -193,10 +203,6 @@ class Trainer:
             terms["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(),
                                                                       t.grad_clip))
         self.optimizer.step()
-        if not all(torch.isfinite(p).all() for p in self.model.parameters()):
-            raise TrainingError(f"step {self.step}: the weights became non-finite (learning "
-                                f"rate {lr:g}); stopped unsaved; the last checkpoint in "
-                                f"'{self.out}' is intact")
         self.step += 1
         terms["lr"] = lr
         return terms
@@ -251,6 +257,7 @@ class Trainer:
                     self.save(self.out / "latest.pt")
             if self.step == t.steps and self.rank == 0:
                 # weights and config only: the file to ship or track with
+                self._check_finite()
                 save_checkpoint(self.out / "final.pt", self.model, self.cfg, step=self.step)
         finally:
             bar.close()

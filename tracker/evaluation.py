@@ -17,6 +17,23 @@ from .errors import InputError
 
 log = logging.getLogger(__name__)
 
+# got10k's OTB protocol: the success curve at 21 IoU thresholds (its nbins_iou), AUC = its mean
+SUCCESS_THRESHOLDS = np.linspace(0, 1, 21)
+
+
+def success_from_iou(iou: np.ndarray) -> float:
+    """Success AUC of per-frame overlaps ``iou [N]`` (boxes or polygons), as got10k's OTB
+    protocol computes it for one sequence."""
+    iou = np.asarray(iou, dtype=np.float64)
+    return float(np.mean([np.mean(iou > t) for t in SUCCESS_THRESHOLDS]))
+
+
+def success_auc(boxes: np.ndarray, anno: np.ndarray) -> float:
+    """got10k's OTB success score of one sequence: ``boxes`` and ``anno`` ``[N, 4]`` xywh."""
+    from got10k.utils.metrics import rect_iou
+
+    return success_from_iou(rect_iou(np.asarray(boxes, float), np.asarray(anno, float)))
+
 
 def read_groundtruth(path: str | Path, values: int = 4) -> np.ndarray:
     """Read a ground-truth file of ``values`` numbers per line (comma, tab or space separated).

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
+from .evaluation import success_auc
 
 log = logging.getLogger(__name__)
 
@@ -86,15 +87,6 @@ def draw_trial(trial: int, seed: int, space: tuple[Param, ...]) -> dict[str, flo
         return {}
     rng = np.random.default_rng([seed, trial])
     return {p.name: p.draw(rng) for p in space}
-
-
-def success_auc(boxes: np.ndarray, anno: np.ndarray) -> float:
-    """got10k's OTB success score of one sequence: ``boxes`` and ``anno`` ``[N, 4]`` xywh."""
-    from got10k.utils.metrics import rect_iou
-
-    iou = rect_iou(np.asarray(boxes, float), np.asarray(anno, float))
-    thresholds = np.linspace(0, 1, 21)
-    return float(np.mean([np.mean(iou > t) for t in thresholds]))
 
 
 _FRAMES: dict[str, list] = {}
