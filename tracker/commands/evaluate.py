@@ -133,9 +133,12 @@ def _run_one(task: tuple[str, bool, str | None, tuple, int]) -> tuple[str, str]:
     if _WORKER["family"] == "otb":
         from tracker.evaluation import discard_incomplete_record
 
+        record_dir = Path(exp.result_dir) / trackers[spec].name
+        # got10k's OTB experiment makes these folders with a check-then-create that two
+        # workers finishing their first sequences at once can both lose (EEXIST)
+        (record_dir / "times").mkdir(parents=True, exist_ok=True)
         files, _ = full[index]
-        discard_incomplete_record(Path(exp.result_dir) / trackers[spec].name /
-                                  f"{full.seq_names[index]}.txt", len(files))
+        discard_incomplete_record(record_dir / f"{full.seq_names[index]}.txt", len(files))
     exp.dataset = SequenceSubset(full, [index])
     try:
         # got10k narrates on stdout; keep stdout for our table
