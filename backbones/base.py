@@ -42,6 +42,9 @@ class Backbone(nn.Module):
                              persistent=False)
         self.register_buffer("pixel_std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1) * 255.0,
                              persistent=False)
+        # set by tracker.runtime.branches.fold_input_normalization on an inference copy whose
+        # input_conv has absorbed the normalization
+        self.normalization_folded = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(self.normalize(x))
@@ -50,7 +53,15 @@ class Backbone(nn.Module):
         """RGB 0..255 ``[B, 3, H, W]`` -> the normalized input of :meth:`features`."""
         if x.dim() != 4 or x.size(1) != 3:
             raise ValueError(f"backbone input must be [B, 3, H, W], got {list(x.shape)}")
+        if self.normalization_folded:
+            return x
         return (x - self.pixel_mean) / self.pixel_std
+
+    def input_conv(self) -> nn.Conv2d | None:
+        """The convolution that reads the normalized image first, when it pads nothing: then
+        the per-channel normalization folds exactly into its weights and bias (inference
+        graphs do that). None where the network starts otherwise."""
+        return None
 
     def features(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -48,6 +48,9 @@ class AlexNet(Backbone):
         )
         _init_weights(self)
 
+    def input_conv(self) -> nn.Conv2d:
+        return self.body[0]
+
     def stages(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         out, start = {}, 0
         for name, end in (("conv1", 4), ("conv2", 8), ("conv4", 14), ("conv5", 15)):
@@ -129,6 +132,9 @@ class CIResNet22(Backbone):
         for m in self.modules():
             if isinstance(m, CIBottleneck):
                 nn.init.zeros_(m.bn3.weight)
+
+    def input_conv(self) -> nn.Conv2d:
+        return self.stem[0]
 
     def stages(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         s0 = self.stem(x)

@@ -17,7 +17,12 @@ from tracker.build import build_model, build_tracker
 from tracker.config import config_from_dict
 from tracker.errors import ConfigError, InputError
 from tracker.runtime import build_runtime
-from tracker.runtime.onnx import cache_is_valid, compare_with_torch, export_branches
+from tracker.heads import xcorr
+from tracker.runtime.branches import fold_input_normalization
+from tracker.crops import to_tensor
+from tracker.runtime.onnx import (cache_is_valid, compare_with_torch, correlate_one,
+                                  export_branches, graph_input_type, quantize_int8,
+                                  take_uint8_pixels)
 
 ort = pytest.importorskip("onnxruntime")
 
@@ -58,6 +63,70 @@ def test_onnx_graphs_compute_what_pytorch_computes(backbone, head, tmp_path):
         scale = float(net.backbone(z).abs().max())
     assert set(diffs) == {"template", "search", "group_features", "head"}
     assert max(diffs.values()) < 1e-4 * max(scale, 1.0), diffs
+
+
+@pytest.mark.parametrize("backbone", ["resnet22", "ien_resnet22", "alexnet"])
+def test_input_normalization_folds_exactly_into_the_first_convolution(backbone):
+    torch.manual_seed(3)
+    net = build_model(_config(backbone)).eval()
+    for m in net.backbone.modules():  # non-trivial statistics, so a wrong fold shows
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2)
+    size = 253 if backbone != "alexnet" else 255
+    x = torch.rand(2, 3, size, size, generator=torch.Generator().manual_seed(0)) * 255
+    folded = fold_input_normalization(net.backbone)
+    assert folded is not net.backbone and folded.normalization_folded
+    assert not net.backbone.normalization_folded  # the training network is left alone
+    with torch.no_grad():
+        assert rel(folded(x), net.backbone(x)) < 1e-5
+
+
+def test_networks_with_a_padded_or_group_first_layer_are_not_folded():
+    net = build_model(_config("p4_att_resnet22")).eval()
+    assert fold_input_normalization(net.backbone) is net.backbone
+
+
+def test_int8_search_graph_takes_the_crops_as_uint8_and_computes_the_same_bits(tmp_path):
+    net = build_model(_config("resnet22")).eval()
+    paths = export_branches(net, 125, 253, (1, 3), tmp_path / "g")
+    rng = np.random.default_rng(0)
+    calib = rng.integers(0, 256, (4, 3, 253, 253)).astype(np.float32)
+    quantize_int8(paths["search"], tmp_path / "float_in.onnx", "x", calib)
+    (tmp_path / "pixels_in.onnx").write_bytes((tmp_path / "float_in.onnx").read_bytes())
+    assert take_uint8_pixels(tmp_path / "pixels_in.onnx", "x")
+    assert graph_input_type(tmp_path / "float_in.onnx") == "tensor(float)"
+    assert graph_input_type(tmp_path / "pixels_in.onnx") == "tensor(uint8)"
+    crops = [rng.integers(0, 256, (253, 253, 3), dtype=np.uint8) for _ in range(3)]
+    ref = ort.InferenceSession(str(tmp_path / "float_in.onnx")).run(
+        ["features"], {"x": to_tensor(crops).numpy()})[0]
+    got = ort.InferenceSession(str(tmp_path / "pixels_in.onnx")).run(
+        ["features"], {"x": np.stack(crops)})[0]
+    np.testing.assert_array_equal(got, ref)
+    # the runtime feeds such a graph crops and tensors alike
+    rt = build_runtime(net, "onnx-int8", 125, 253, (1, 3))
+    assert graph_input_type(rt.folder / "search.onnx") == "tensor(uint8)"
+    a, _ = rt.search_crops(crops)
+    b, _ = rt.search(to_tensor(crops))
+    assert torch.equal(a, b)
+
+
+def test_a_graph_whose_input_is_not_quantized_as_pixels_keeps_float_input(tmp_path):
+    net = build_model(_config("p4_att_resnet22")).eval()  # normalization not folded
+    paths = export_branches(net, 125, 253, (1, 1), tmp_path / "g")
+    calib = np.random.default_rng(0).integers(0, 256, (2, 3, 253, 253)).astype(np.float32)
+    quantize_int8(paths["search"], tmp_path / "q.onnx", "x", calib, ["Conv"])
+    assert not take_uint8_pixels(tmp_path / "q.onnx", "x")
+    assert graph_input_type(tmp_path / "q.onnx") == "tensor(float)"
+
+
+def test_numpy_correlation_equals_the_torch_head():
+    g = torch.Generator().manual_seed(0)
+    z, x = torch.randn(1, 32, 5, 5, generator=g), torch.randn(3, 32, 21, 21, generator=g)
+    ref = xcorr(z, x)
+    got = torch.from_numpy(correlate_one(z.numpy(), x.numpy()))
+    assert got.shape == ref.shape == (3, 1, 17, 17)
+    assert rel(got, ref) < 1e-6
 
 
 @pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])

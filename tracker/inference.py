@@ -131,9 +131,8 @@ class SiamFCTracker(Tracker):
         turn = self.angle if self.derotate else 0.0
         crops = [crop_square(img, self.center, self.x_sz * f, cfg.instance_size, self.avg_color,
                              turn) for f in self.scale_factors]
-        x = to_tensor(crops).to(self.device)
         clock.lap("crop")
-        feats, groups = self.runtime.search(x, groups=self.orientation is not None)
+        feats, groups = self.runtime.search_crops(crops, groups=self.orientation is not None)
         clock.lap("backbone")
         responses = self.runtime.head(self.kernel, feats)
         clock.lap("head")

@@ -97,9 +97,8 @@ class SiamRPNTracker(Tracker):
         scale_z = cfg.exemplar_size / z_sz  # search-crop pixels per image pixel
         x_sz = z_sz * cfg.instance_size / cfg.exemplar_size
         x = crop_square(img, self.center, x_sz, cfg.instance_size, self.avg_color)
-        x = to_tensor([x]).to(self.device)
         self.clock.lap("crop")
-        feats, _ = self.runtime.search(x)
+        feats, _ = self.runtime.search_crops([x])
         self.clock.lap("backbone")
         out = self.runtime.head(self.kernel, feats)
         self.clock.lap("head")

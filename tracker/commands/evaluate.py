@@ -156,7 +156,9 @@ def run_all(benchmark: str, root: str, results: str, reports: str, specs: list[s
     from tracker.benchmarks import open_benchmark
 
     n = len(open_benchmark(benchmark, root, results, reports).dataset.seq_names)
-    tasks = [(spec, rotated, backend, tuple(overrides), i) for spec in specs for i in range(n)]
+    # sequence-major, trackers interleaved: with N workers every tracker runs beside every
+    # other alike, so no tracker's time files are made only while it competes with itself
+    tasks = [(spec, rotated, backend, tuple(overrides), i) for i in range(n) for spec in specs]
     if workers <= 1:
         _init_worker(benchmark, root, results, reports)
         for t in tasks:

@@ -37,8 +37,8 @@ def main(argv=None) -> int:
     from tracker.anchors import DEFAULT_RATIOS, DEFAULT_SCALES
     from tracker.baselines import BASELINES
     from tracker.build import tracker_from_spec
-    from tracker.runtime.onnx import (compare_with_torch, export_branches, int8_op_types,
-                                      quantize_branches, require_onnxruntime)
+    from tracker.runtime.onnx import (compare_with_torch, export_branches, graph_input_type,
+                                      int8_op_types, quantize_branches, require_onnxruntime)
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 epilog="example: eqtrack export default --out "
@@ -85,6 +85,8 @@ def main(argv=None) -> int:
         for branch, q in quantize_branches(paths, cfg.exemplar_size, cfg.instance_size,
                                            int8_op_types(net)).items():
             meta["files"][f"{branch}_int8"] = q.name
+            if graph_input_type(q) == "tensor(uint8)":
+                meta[f"{branch}_int8_input"] = "RGB uint8 0..255, NHWC (the crops as cropped)"
     (out / "tracking.json").write_text(json.dumps(meta, indent=1))
     for k, v in diffs.items():
         print(f"{k:<15} max abs difference vs PyTorch {v:.2e}")

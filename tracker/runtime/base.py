@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import torch
 
+from ..crops import to_tensor
 from ..errors import ConfigError
 from .branches import HeadBranch, SearchBranch, TemplateBranch
 
@@ -37,12 +39,18 @@ class Runtime:
         self.stride = int(net.backbone.stride)
         self.group_order = int(net.backbone.group_order)
         self.head_batches = (int(head_batches[0]), int(head_batches[1]))
+        self.device = next(net.parameters()).device
 
     def template(self, z: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def search(self, x: torch.Tensor, groups: bool = False):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def search_crops(self, crops: list[np.ndarray], groups: bool = False):
+        """:meth:`search` on RGB uint8 crops ``[S, S, 3]`` as cropped (runtimes that take
+        pixels as they are skip the float conversion)."""
+        return self.search(to_tensor(crops).to(self.device), groups)
 
     def head(self, z_feat: torch.Tensor, x_feat: torch.Tensor):  # pragma: no cover - abstract
         raise NotImplementedError

@@ -30,13 +30,15 @@ import torch
 
 from ..errors import InputError
 from .base import Runtime
-from .branches import HeadBranch, SearchBranch, TemplateBranch
+from .branches import HeadBranch, SearchBranch, TemplateBranch, fold_input_normalization
 
 log = logging.getLogger(__name__)
 
 # bump when the exported graphs change (3: group batch norm as a cached 4-D batch norm; 4: int8
-# quantizes initializer biases, convolutions only for group backbones)
-EXPORT_FORMAT = 4
+# quantizes initializer biases, convolutions only for group backbones; 5: input normalization
+# folded into the first convolution, plain networks' group axis squeezed, not reduced, int8
+# search graphs take uint8 HWC crops)
+EXPORT_FORMAT = 5
 OPSET = 17
 INSTALL_HINT = "pip install onnxruntime onnx (both are dependencies of eqtrack: pip install -e .)"
 
@@ -113,9 +115,10 @@ def export_branches(net, exemplar_size: int, instance_size: int, head_batches: t
     zf = net.backbone(z).expand(head_batches[0], -1, -1, -1).contiguous()
     xf = net.backbone(x).expand(head_batches[1], -1, -1, -1).contiguous()
     paths = {k: out / f"{k}.onnx" for k in ("template", "search", "head")}
-    _export(TemplateBranch(net.backbone), (z,), paths["template"], ["z"], ["features"],
+    backbone = fold_input_normalization(net.backbone)
+    _export(TemplateBranch(backbone), (z,), paths["template"], ["z"], ["features"],
             {"z": {0: "n"}, "features": {0: "n"}})
-    _export(SearchBranch(net.backbone), (x,), paths["search"], ["x"],
+    _export(SearchBranch(backbone), (x,), paths["search"], ["x"],
             ["features", "group_features"],
             {"x": {0: "n"}, "features": {0: "n"}, "group_features": {0: "n"}})
     _export(HeadBranch(net.head), (zf, xf), paths["head"], ["z_feat", "x_feat"],
@@ -204,7 +207,55 @@ def quantize_branches(paths: dict[str, Path], exemplar_size: int, instance_size:
     for branch, name, data in (("template", "z", z), ("search", "x", x)):
         out[branch] = paths[branch].with_name(f"{branch}.int8.onnx")
         quantize_int8(paths[branch], out[branch], name, data, op_types)
+    take_uint8_pixels(out["search"], "x")
     return out
+
+
+def graph_input_type(path: Path) -> str:
+    """ONNX Runtime's type string of the first input of the graph at ``path``, e.g.
+    ``tensor(float)`` or ``tensor(uint8)``."""
+    ort = require_onnxruntime()
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    so.log_severity_level = 3
+    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"]) \
+        .get_inputs()[0].type
+
+
+def take_uint8_pixels(path: Path, name: str) -> bool:
+    """Rewrite the int8 graph at ``path`` in place to take its input ``name`` as the crops
+    themselves, uint8 ``[N, S, S, 3]`` (RGB, HWC as cropped), when its first operation
+    quantizes that input with scale 1 and zero point 0, which is exactly the identity on
+    integer pixels 0..255 (graphs whose input normalization folded into the first convolution
+    calibrate to that). Saves the float conversion and NCHW transposition of every crop and
+    the graph's own quantization pass: the same outputs, bit for bit. Returns whether it
+    rewrote the graph."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = onnx.load(str(path))
+    g = model.graph
+    inits = {i.name: i for i in g.initializer}
+    quant = [n for n in g.node if n.op_type == "QuantizeLinear" and n.input[0] == name]
+    users = [n for n in g.node if n.input and n.input[0] == name]
+    if len(quant) != 1 or len(users) != 1 or not all(i in inits for i in quant[0].input[1:3]):
+        return False
+    scale = numpy_helper.to_array(inits[quant[0].input[1]])
+    zero = numpy_helper.to_array(inits[quant[0].input[2]])
+    if scale.size != 1 or float(scale) != 1.0 or zero.dtype != np.uint8 or int(zero) != 0:
+        return False
+    index = list(g.node).index(quant[0])
+    g.node.remove(quant[0])
+    g.node.insert(index, helper.make_node("Transpose", [name], [quant[0].output[0]],
+                                          perm=[0, 3, 1, 2], name=f"{name}_hwc_to_chw"))
+    tensor = g.input[[i.name for i in g.input].index(name)].type.tensor_type
+    tensor.elem_type = TensorProto.UINT8
+    dims = tensor.shape.dim
+    c, h, w = (dims[k].dim_value for k in (1, 2, 3))
+    for k, v in zip((1, 2, 3), (h, w, c)):
+        dims[k].dim_value = v
+    onnx.save(model, str(path))
+    return True
 
 
 def _build_cache(net, folder: Path, exemplar_size: int, instance_size: int,
@@ -290,14 +341,17 @@ class OnnxRuntime(Runtime):
         self.folder = cached_export(net, exemplar_size, instance_size, head_batches, quantize)
         self._template = make_session(self.folder / "template.onnx")
         self._search = make_session(self.folder / "search.onnx")
+        self._pixels_in = self._search.get_inputs()[0].type == "tensor(uint8)"
         # SiamFC's head is a bare correlation whose weight is an input (the template): ONNX
         # Runtime repacks it every call and measured slower than PyTorch (3.7 vs 2.0 ms a frame),
-        # so it stays in PyTorch (head.onnx is still exported, for deployment). SiamRPN's head
+        # so it runs in NumPy (head.onnx is still exported, for deployment). SiamRPN's head
         # has learnt convolutions and is faster in ONNX Runtime (5.0 vs 7.0 ms).
         self._head_outputs = head_outputs(net)
         self._head_session = make_session(self.folder / "head.onnx") \
             if len(self._head_outputs) > 1 else None
         self._head = HeadBranch(net.head).eval()
+        self._xcorr = (float(net.head.out_scale), float(net.head.bias.detach())) \
+            if self._head_session is None and hasattr(net.head, "out_scale") else None
 
     @staticmethod
     def _array(t: torch.Tensor) -> np.ndarray:
@@ -307,17 +361,50 @@ class OnnxRuntime(Runtime):
         return torch.from_numpy(self._template.run(None, {"z": self._array(z)})[0])
 
     def search(self, x: torch.Tensor, groups: bool = False):
+        if self._pixels_in:  # the graph takes HWC uint8 crops: 0..255 floats convert exactly
+            x = x.detach().round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
+            return self._run_search(np.ascontiguousarray(x.numpy()), groups)
+        return self._run_search(self._array(x), groups)
+
+    def search_crops(self, crops: list[np.ndarray], groups: bool = False):
+        if self._pixels_in:
+            return self._run_search(np.stack(crops), groups)
+        return super().search_crops(crops, groups)
+
+    def _run_search(self, x: np.ndarray, groups: bool):
         names = ["features", "group_features"] if groups else ["features"]
-        out = self._search.run(names, {"x": self._array(x)})
+        out = self._search.run(names, {"x": x})
         return torch.from_numpy(out[0]), (torch.from_numpy(out[1]) if groups else None)
 
     @torch.inference_mode()
     def head(self, z_feat: torch.Tensor, x_feat: torch.Tensor):
+        if self._xcorr is not None and z_feat.size(0) == 1:
+            scale, bias = self._xcorr
+            score = correlate_one(z_feat.numpy(), x_feat.numpy())
+            return torch.from_numpy(score * np.float32(scale) + np.float32(bias))
         if self._head_session is None:
             return self._head(z_feat, x_feat)
         out = self._head_session.run(None, {"z_feat": self._array(z_feat),
                                             "x_feat": self._array(x_feat)})
         return tuple(torch.from_numpy(o) for o in out)
+
+
+def correlate_one(z: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """SiamFC's cross-correlation of one template ``z [1, C, k, l]`` with every search map of
+    ``x [B, C, H, W]`` (float32): ``[B, 1, H-k+1, W-l+1]``, equal to
+    :func:`tracker.heads.xcorr` to float rounding. One ``[k*l, C] @ [C, H*W]`` product, then
+    ``k*l`` shifted in-place sums: the PyTorch version of the same sums spends most of its
+    0.6 ms a frame dispatching 36 small operators."""
+    b, c, h, w = x.shape
+    k, l = z.shape[-2:]
+    oh, ow = h - k + 1, w - l + 1
+    taps = np.matmul(z[0].reshape(c, k * l).T, x.reshape(b, c, h * w)).reshape(b, k * l, h, w)
+    out = taps[:, 0, :oh, :ow].copy()
+    for u in range(k):
+        for v in range(l):
+            if u or v:
+                out += taps[:, u * l + v, u:u + oh, v:v + ow]
+    return out[:, None]
 
 
 @torch.no_grad()
