@@ -14,6 +14,8 @@ import pytest
 from got10k.trackers import Tracker
 
 from tracker.benchmarks import open_benchmark
+from tracker.data.pairs import FolderSource
+from tracker.evaluation import OneBasedFiles, file_to_eqtrack
 from tracker.data.synthetic import SequenceSpec, generate_sequence, write_got10k, write_otb, write_vot
 from tracker.errors import InputError
 from tracker.reports import normalized_precision
@@ -54,11 +56,43 @@ class Fixed(Tracker):
 
 def oracle_for(exp) -> Oracle:
     truth = {}
+    # trackers work in 0-based coordinates; OTB-protocol files count pixels from 1
+    one_based = isinstance(exp, OneBasedFiles)
     for s in range(len(exp.dataset)):
         files, anno = exp.dataset[s][:2]
         for f, a in zip(files, anno):  # VOT: answers the 8-value polygon itself
-            truth[str(Path(f).resolve())] = a
+            truth[str(Path(f).resolve())] = file_to_eqtrack(a) if one_based else a
     return Oracle(truth)
+
+
+class Recorder(Tracker):
+    """Keeps the box ``init`` is given and answers it unchanged."""
+
+    def __init__(self) -> None:
+        super().__init__("recorder", is_deterministic=True)
+        self.init_box = None
+
+    def init(self, image, box) -> None:
+        self.init_box = np.array(box, dtype=np.float64)
+
+    def update(self, image):
+        return self.init_box.copy()
+
+
+def test_trackers_get_the_box_training_reads_and_results_keep_the_files_convention(
+        tmp_path, sequences):
+    seq = sequences[0]
+    write_otb(seq, tmp_path / "data")  # 1-based, like every OTB-layout file
+    training_box = FolderSource(tmp_path / "data").tracks[0].boxes[0]
+    exp = open_benchmark("folder", tmp_path / "data", tmp_path / "res", tmp_path / "rep")
+    rec = Recorder()
+    exp.run(rec)
+    # the true 0-based box, to the 3 decimals the file keeps, for training and evaluation alike
+    np.testing.assert_allclose(rec.init_box, seq.boxes[0], atol=1e-3)
+    np.testing.assert_allclose(training_box, rec.init_box, atol=1e-9)
+    written = np.loadtxt(tmp_path / "res" / "data" / "recorder" / f"{seq.name}.txt",
+                         delimiter=",")
+    np.testing.assert_allclose(written[1], exp.dataset[0][1][0], atol=1e-3)  # file convention
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +157,20 @@ def test_got10k_test_writes_the_submission_archive(tmp_path, sequences):
     exp.run(Fixed())
     exp.report(["fixed"])
     assert (Path(exp.result_dir) / "fixed.zip").is_file()
+
+
+def test_a_vot_benchmark_on_a_folder_that_is_no_vot_dataset_never_downloads(tmp_path,
+                                                                           sequences,
+                                                                           monkeypatch):
+    import got10k.datasets.vot as vot_dataset
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("tried to download")
+
+    monkeypatch.setattr(vot_dataset, "download", no_network)
+    write_otb(sequences[0], tmp_path / "otb")
+    with pytest.raises(InputError, match="vot2018: .* does not hold it"):
+        open_benchmark("vot2018", tmp_path / "otb", tmp_path / "res", tmp_path / "rep")
 
 
 def test_vot_oracle_reaches_eao_near_1_and_a_fixed_box_near_0(tmp_path):

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
-from .evaluation import FolderDataset, read_groundtruth, success_from_iou
+from .evaluation import (FolderDataset, eqtrack_to_file, file_to_eqtrack, read_groundtruth,
+                         success_from_iou)
 from .video import read_image
 
 THRESHOLD_DEG = 15.0
@@ -87,14 +88,14 @@ def score_angles(tracker, root: str | Path) -> list[AngleScore]:
                              f"one per frame, at least two frames)")
         poly_file = seq_dir / "groundtruth_poly.txt"
         polys = read_groundtruth(poly_file, values=8) if poly_file.is_file() else None
-        tracker.init(read_image(files[0]), anno[0])
-        est, mine, seconds = [0.0], [tracker.polygon], 0.0
+        tracker.init(read_image(files[0]), file_to_eqtrack(anno[0]))  # 1-based files
+        est, mine, seconds = [0.0], [eqtrack_to_file(tracker.polygon)], 0.0
         for f in files[1:]:
             t0 = time.perf_counter()
             tracker.update(read_image(f))
             seconds += time.perf_counter() - t0
             est.append(tracker.angle)
-            mine.append(tracker.polygon)
+            mine.append(eqtrack_to_file(tracker.polygon))
         auc = None
         if polys is not None and len(polys) == len(files):
             auc = polygon_success_auc(np.asarray(mine), polys)

@@ -23,7 +23,7 @@ from got10k.experiments import (ExperimentDTB70, ExperimentGOT10k, ExperimentNfS
 from got10k.utils.metrics import center_error, rect_iou
 
 from .errors import InputError
-from .evaluation import ExperimentFolder
+from .evaluation import ExperimentFolder, OneBasedFiles
 from .got10k_compat import ExperimentVOTCompat
 
 
@@ -40,8 +40,9 @@ class Benchmark:
     version: int = 0
 
 
-class _OTBProtocol:
-    """Mixin: got10k's OTB metrics with NaN (absent-target) frames left out of the scores."""
+class _OTBProtocol(OneBasedFiles):
+    """Mixin: got10k's OTB metrics with NaN (absent-target) frames left out of the scores, the
+    tracker running in 0-based coordinates on the 1-based files (:class:`OneBasedFiles`)."""
 
     def _calc_metrics(self, boxes, anno):
         valid = ~np.any(np.isnan(anno), axis=1)
@@ -79,6 +80,10 @@ class ExperimentLaSOT(_OTBProtocol, ExperimentOTB):
         _otb_init(self, LaSOT(root_dir, subset="test"), "LaSOT", result_dir, report_dir)
 
 
+class OneBasedUAV123(OneBasedFiles, ExperimentUAV123):
+    """got10k's UAV123 experiment (its own NaN handling), the tracker in 0-based coordinates."""
+
+
 class NaNAwareFolder(_OTBProtocol, ExperimentFolder):
     """:class:`ExperimentFolder` with NaN ground-truth frames excluded from the scores."""
 
@@ -100,7 +105,7 @@ BENCHMARKS = {b.name: b for b in [
       for name, version in (("otb2013", 2013), ("otb2015", 2015), ("otb50", "tb50"),
                             ("otb100", "tb100"))],
     Benchmark("uav123", "otb", "data_seq/UAV123/<seq>/*.jpg and anno/UAV123/<seq>.txt",
-              lambda r, res, rep: ExperimentUAV123(r, "UAV123", res, rep)),
+              lambda r, res, rep: OneBasedUAV123(r, "UAV123", res, rep)),
     Benchmark("dtb70", "otb", "<seq>/img/*.jpg and <seq>/groundtruth_rect.txt",
               lambda r, res, rep: NaNAwareDTB70(r, res, rep)),
     Benchmark("tcolor128", "otb", "<seq>/img/*.jpg and <seq>/<seq>_gt.txt",

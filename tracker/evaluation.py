@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 from got10k.experiments import ExperimentOTB
+from got10k.trackers import Tracker
 
 from .errors import InputError
 
@@ -61,6 +62,62 @@ def read_groundtruth(path: str | Path, values: int = 4) -> np.ndarray:
     return np.array(rows)
 
 
+# Every OTB-protocol dataset (OTB, UAV123, DTB70, NfS, TColor-128, LaSOT, and the folders
+# tracker.data writes) counts pixels from 1, as MATLAB does; eqtrack's boxes, crops and training
+# pairs count from 0 (tracker.boxes). So trackers are handed 0-based boxes, and answers go back
+# into the files' convention, which results files and scores keep.
+OTB_ORIGIN = 1.0
+
+
+def file_to_eqtrack(boxes, origin: float = OTB_ORIGIN) -> np.ndarray:
+    """Boxes ``[..., 4]`` xywh (or polygons ``[..., 8]``) of a file counting pixels from
+    ``origin``, in eqtrack's 0-based coordinates (a copy)."""
+    return _shift(boxes, -origin)
+
+
+def eqtrack_to_file(boxes, origin: float = OTB_ORIGIN) -> np.ndarray:
+    """Inverse of :func:`file_to_eqtrack`."""
+    return _shift(boxes, origin)
+
+
+def _shift(boxes, d: float) -> np.ndarray:
+    b = np.array(boxes, dtype=np.float64)
+    if b.shape[-1] == 4:
+        b[..., :2] += d
+    elif b.shape[-1] == 8:
+        b += d
+    else:
+        raise ValueError(f"expected boxes [..., 4] or polygons [..., 8], got {b.shape}")
+    return b
+
+
+class FileCoordinates(Tracker):
+    """A got10k tracker in a dataset's own coordinates: ``init(image, box)`` hands ``inner``
+    the box in 0-based coordinates, ``update`` answers the inner box (``[x, y, w, h]``) or
+    polygon (8 values) back in the file's. Same name, so results files do not move."""
+
+    def __init__(self, inner, origin: float = OTB_ORIGIN) -> None:
+        super().__init__(inner.name, inner.is_deterministic)
+        self.inner = inner
+        self.origin = float(origin)
+
+    def init(self, image, box) -> None:
+        self.inner.init(image, file_to_eqtrack(box, self.origin))
+
+    def update(self, image) -> np.ndarray:
+        return eqtrack_to_file(self.inner.update(image), self.origin)
+
+
+class OneBasedFiles:
+    """Mixin for got10k's OTB-protocol experiments: the tracker runs in 0-based coordinates
+    (:class:`FileCoordinates`) while results and scores stay in the dataset's 1-based ones."""
+
+    def run(self, tracker, visualize: bool = False):
+        if not isinstance(tracker, FileCoordinates):
+            tracker = FileCoordinates(tracker, OTB_ORIGIN)
+        return super().run(tracker, visualize=visualize)
+
+
 class FolderDataset:
     """OTB-layout sequences in ``root``: ``<seq>/img/*.jpg`` and ``<seq>/groundtruth_rect.txt``.
 
@@ -101,7 +158,7 @@ class FolderDataset:
             yield self[i]
 
 
-class ExperimentFolder(ExperimentOTB):
+class ExperimentFolder(OneBasedFiles, ExperimentOTB):
     """got10k's OTB protocol (21-bin success AUC, 20 px precision) on a :class:`FolderDataset`.
 
     Results go to ``result_dir/<name>/<tracker>/<seq>.txt``, reports to
@@ -131,7 +188,12 @@ def tracker_identity(tracker) -> str:
     import json
 
     h = hashlib.sha256(tracker.name.encode())
-    inner = getattr(tracker, "inner", tracker)  # RotatedOutput wraps one of ours
+    # our box convention is part of every tracker's identity: results written before the
+    # trackers ran in 0-based coordinates (FileCoordinates) are never reused
+    h.update(b"boxes: 0-based inside, files' origin outside")
+    inner = tracker
+    while hasattr(inner, "inner"):  # RotatedOutput and FileCoordinates wrap one of ours
+        inner = inner.inner
     cfg, net = getattr(inner, "cfg", None), getattr(inner, "net", None)
     if cfg is not None and net is not None:
         from .checkpoint import weights_digest

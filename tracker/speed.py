@@ -45,15 +45,17 @@ class SpeedRow:
 def load_frames(root: str | Path, sequences: int, frames: int
                 ) -> list[tuple[str, list, np.ndarray]]:
     """The first ``sequences`` OTB-layout sequences of ``root`` (sorted by name), at most
-    ``frames`` frames each, decoded into memory: ``[(name, [PIL RGB], boxes [N, 4] xywh)]``."""
-    from .evaluation import FolderDataset
+    ``frames`` frames each, decoded into memory: ``[(name, [PIL RGB], boxes [N, 4] xywh)]``,
+    boxes 0-based."""
+    from .evaluation import FolderDataset, file_to_eqtrack
 
     ds = FolderDataset(root)
     out = []
     for name in ds.seq_names[:sequences]:
         files, anno = ds[name]
         n = min(frames, len(files))
-        out.append((name, [Image.open(f).convert("RGB") for f in files[:n]], anno[:n]))
+        out.append((name, [Image.open(f).convert("RGB") for f in files[:n]],
+                    file_to_eqtrack(anno[:n])))
     return out
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
-from .evaluation import success_auc
+from .evaluation import FileCoordinates, success_auc
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,8 @@ def score_tracker(model: str, overrides: list[str], roots: list[str],
     """Mean success AUC of ``model`` with ``tracking.*`` ``overrides`` on each of ``roots``."""
     from .build import tracker_from_spec
 
-    tracker = tracker_from_spec(model, overrides, backend)  # init resets all its state
+    # init resets all its state; OTB-layout files are 1-based, our trackers 0-based
+    tracker = FileCoordinates(tracker_from_spec(model, overrides, backend))
     out = {}
     for root in roots:
         aucs = []
