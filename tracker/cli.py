@@ -35,6 +35,12 @@ def _terminate_like_ctrl_c() -> None:
             signal.signal(getattr(signal, name), interrupt)
 
 
+def one_line(message: str) -> str:
+    """``message`` on one line: user text quoted in it (a box, a file line) may hold line breaks
+    and control characters, which are shown escaped instead."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message.strip())
+
+
 def entry(main):
     """Decorate a tool's ``main(argv) -> int`` so bad input ends in one line and exit code 2.
 
@@ -49,7 +55,7 @@ def entry(main):
         try:
             return int(main(argv) or 0)
         except (EqtrackError, UnknownBackboneError, UnknownGroupError, OSError) as e:
-            print(f"error: {e}", file=sys.stderr)
+            print(f"error: {one_line(str(e))}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)

@@ -34,6 +34,7 @@ def main(argv=None) -> int:
     from tracker.angle_eval import score_angles
     from tracker.baselines import BASELINES
     from tracker.build import tracker_from_spec
+    from tracker.evaluation import FolderDataset
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 epilog="example: eqtrack evaluate-rotation --root "
@@ -50,12 +51,14 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     setup_logging()
     rows = []
+    FolderDataset(args.root)  # a bad folder fails before anything is printed
+    for spec in args.tracker:
+        if spec in BASELINES:
+            raise InputError(f"--tracker {spec}: an OpenCV baseline estimates no angle")
     if args.overrides:
         print(f"every tracker with {', '.join(args.overrides)}")
     print(f"{'tracker':<40} {'sequence':<22} " + " ".join(f"{c:>11}" for c in COLUMNS))
     for spec in args.tracker:
-        if spec in BASELINES:
-            raise InputError(f"--tracker {spec}: an OpenCV baseline estimates no angle")
         tracker = tracker_from_spec(spec, ["tracking.estimate_rotation=true", *args.overrides],
                                     args.backend)
         label = tracker.name

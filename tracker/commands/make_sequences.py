@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from tracker.cli import entry, setup_logging
-from tracker.data.synthetic import (SequenceSpec, generate_sequence, write_got10k, write_otb,
+from tracker.data.synthetic import (SequenceSpec, check_spec, generate_sequence, write_got10k, write_otb,
                                     write_vot)
 from tracker.errors import InputError
 
@@ -69,7 +69,12 @@ def parse_spec(items: list[str]) -> SequenceSpec:
             kind = {bool: "true or false", tuple: "WxH", int: "an integer >= 0"}.get(
                 type(default), "a finite number >= 0")
             raise InputError(f"--spec '{item}': {key} must be {kind}") from None
-    return dataclasses.replace(base, **values)
+    spec = dataclasses.replace(base, **values)
+    try:
+        check_spec(spec)
+    except ValueError as e:
+        raise InputError(f"--spec: {e}") from None
+    return spec
 
 
 @entry

@@ -171,9 +171,30 @@ def _motion_blur(img: np.ndarray, vel: np.ndarray) -> np.ndarray:
     return cv2.filter2D(img, -1, k / k.sum())
 
 
+def check_spec(spec: SequenceSpec) -> None:
+    """Raise ValueError naming the field when ``spec`` cannot be rendered, or not in bounded
+    time: no frames or too many, an empty object, a frame too small to hold the target at its
+    largest scale or too large, too many distractors."""
+    if not 1 <= spec.num_frames <= 100_000:
+        raise ValueError(f"num_frames must be 1..100000, got {spec.num_frames}")
+    if max(spec.width, spec.height) > 4096:
+        raise ValueError(f"width and height must be <= 4096, got {spec.width}x{spec.height}")
+    if spec.distractors > 64:  # each is drawn on every frame: thousands would hang the run
+        raise ValueError(f"distractors must be <= 64, got {spec.distractors}")
+    if min(spec.object_size) < 1:
+        raise ValueError(f"object_size must be at least 1x1, got {spec.object_size}")
+    need = int(np.ceil(max(spec.object_size) * (1 + spec.scale_range))) + 1
+    if min(spec.width, spec.height) < need:
+        raise ValueError(f"a {spec.width}x{spec.height} frame cannot hold the target "
+                         f"(object_size {spec.object_size}, scale_range {spec.scale_range}): "
+                         f"width and height must be at least {need}")
+
+
 def generate_sequence(spec: SequenceSpec = SequenceSpec(), seed: int = 0,
                       name: str | None = None) -> Sequence:
-    """Render a sequence from ``spec`` and ``seed`` (same inputs, same pixels)."""
+    """Render a sequence from ``spec`` and ``seed`` (same inputs, same pixels); ValueError for
+    a spec :func:`check_spec` refuses."""
+    check_spec(spec)
     rng = np.random.default_rng(seed)
     W, H, N = spec.width, spec.height, spec.num_frames
     ow, oh = spec.object_size
