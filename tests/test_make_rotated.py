@@ -11,6 +11,7 @@ import pytest
 
 from conftest import run_tool
 from tracker.boxes import polygon_to_xywh
+from tracker.errors import InputError
 from tracker.data.rotate import (angle_schedule, make_rotated, rotate_box, rotate_image,
                                  rotation_matrix, sequence_rng, transform_points)
 from tracker.data.synthetic import SequenceSpec, generate_sequence, write_got10k, write_otb
@@ -128,6 +129,19 @@ def test_progressive_schedule_goes_monotonically_from_zero_to_max_deg():
     d = np.diff(a)
     assert np.all(d >= 0) or np.all(d <= 0)
 
+
+
+def test_turn_mode_turns_the_same_amount_every_frame_either_way():
+    signs = set()
+    for name in ("a", "b", "c", "d", "e", "f"):
+        a = angle_schedule("turn", 40, 180.0, sequence_rng(0, name), rate=1.5)
+        assert a[0] == 0.0
+        np.testing.assert_allclose(np.abs(np.diff(a)), 1.5)
+        assert abs(a[-1]) == 58.5  # no bound: the held-out schedule keeps turning
+        signs.add(np.sign(a[-1]))
+    assert signs == {-1.0, 1.0}
+    with pytest.raises(InputError, match="--rate"):
+        angle_schedule("turn", 5, 180.0, sequence_rng(0, "x"), rate=float("nan"))
 
 def test_random_walk_starts_at_zero_and_stays_within_max_deg():
     a = angle_schedule("random-walk", 2000, 5.0, sequence_rng(0, "x"))

@@ -1,7 +1,7 @@
 """Write a rotated copy of an OTB- or GOT-10k-layout tracking dataset (like Rot-OTB100).
 
     python tools/make_rotated.py --src ROOT --dst ROOT2 [--mode constant|progressive|random-walk]
-                                 [--max-deg D] [--seed S] [--origin auto|0|1] [--overwrite]
+                                 [--max-deg D] [--rate R] [--seed S] [--origin auto|0|1] [--overwrite]
 
 Each frame is rotated about its centre (counter-clockwise, degrees) onto a canvas large enough
 to hold all of it, black outside; the ground truth is rotated exactly and written as polygons
@@ -27,9 +27,12 @@ def main(argv=None) -> int:
     p.add_argument("--dst", required=True, help="output folder (new or empty, outside --src)")
     p.add_argument("--mode", choices=MODES, default="progressive",
                    help="constant: one random angle per sequence; progressive (default): 0 to "
-                        "+-max-deg over the sequence; random-walk: Gaussian steps from 0")
+                        "+-max-deg over the sequence; random-walk: Gaussian steps from 0; "
+                        "turn: --rate degrees more every frame")
     p.add_argument("--max-deg", type=float, default=180.0,
                    help="largest rotation in degrees (default 180)")
+    p.add_argument("--rate", type=float, default=1.5,
+                   help="--mode turn: degrees per frame (default 1.5; sign drawn per sequence)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--origin", choices=("auto", "0", "1"), default="auto",
                    help="coordinate of the first pixel's left edge in the ground truth: "
@@ -40,7 +43,8 @@ def main(argv=None) -> int:
     setup_logging()
     origin = None if args.origin == "auto" else float(args.origin)
     summary = make_rotated(args.src, args.dst, mode=args.mode, max_deg=args.max_deg,
-                           seed=args.seed, overwrite=args.overwrite, origin=origin)
+                           seed=args.seed, overwrite=args.overwrite, origin=origin,
+                           rate=args.rate)
     print(summary.line())
     return 0
 

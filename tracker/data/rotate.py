@@ -17,7 +17,9 @@ so a sequence gets the same angles whatever else is in the dataset):
 * ``progressive``: linear from 0 at the first frame to ``+max_deg`` or ``-max_deg`` (the sign
   drawn per sequence) at the last, so every sequence sweeps the whole range;
 * ``random-walk``: starts at 0, each frame adds a Gaussian step of standard deviation
-  ``min(2, max_deg / 10)`` degrees, clipped to ``[-max_deg, max_deg]`` after every step.
+  ``min(2, max_deg / 10)`` degrees, clipped to ``[-max_deg, max_deg]`` after every step;
+* ``turn``: a constant turn, every frame ``rate`` degrees more than the last (the sign drawn per
+  sequence), with no bound (the held-out rotated benchmark's schedule at 1.5 degrees a frame).
 
 Output written per sequence: the rotated frames (JPEG, quality 95, same names; other formats get
 a ``.jpg`` extension), the axis-aligned box of each rotated polygon in the input's rectangle file
@@ -48,7 +50,7 @@ from ..evaluation import read_groundtruth
 
 log = logging.getLogger(__name__)
 
-MODES = ("constant", "progressive", "random-walk")
+MODES = ("constant", "progressive", "random-walk", "turn")
 JPEG_QUALITY = 95
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 GOT10K_SUBSETS = ("train", "val", "test")
@@ -127,14 +129,19 @@ def sequence_rng(seed: int, name: str) -> np.random.Generator:
 
 
 def angle_schedule(mode: str, num_frames: int, max_deg: float,
-                   rng: np.random.Generator) -> np.ndarray:
-    """Per-frame rotation angles in degrees, float64 ``[num_frames]`` (modes: module docstring)."""
+                   rng: np.random.Generator, rate: float = 1.5) -> np.ndarray:
+    """Per-frame rotation angles in degrees, float64 ``[num_frames]`` (modes: module docstring;
+    ``rate``: degrees per frame of ``turn``)."""
     if mode not in MODES:
         raise InputError(f"unknown rotation mode '{mode}' (use one of {', '.join(MODES)})")
     if not (np.isfinite(max_deg) and max_deg >= 0):
         raise InputError(f"--max-deg must be a non-negative number of degrees, got {max_deg}")
+    if not (np.isfinite(rate) and 0 <= rate <= 90):
+        raise InputError(f"--rate must be 0..90 degrees per frame, got {rate}")
     if num_frames <= 0:
         return np.zeros(0)
+    if mode == "turn":
+        return rate * rng.choice([-1.0, 1.0]) * np.arange(num_frames, dtype=np.float64)
     if mode == "constant":
         return np.full(num_frames, rng.uniform(-max_deg, max_deg))
     if mode == "progressive":
@@ -357,10 +364,11 @@ def _rotate_sequence(seq: _Sequence, angles: np.ndarray, origin: float) -> None:
 
 def make_rotated(src: str | Path, dst: str | Path, mode: str = "progressive",
                  max_deg: float = 180.0, seed: int = 0, overwrite: bool = False,
-                 origin: float | None = None) -> RotateSummary:
+                 origin: float | None = None, rate: float = 1.5) -> RotateSummary:
     """Write a rotated copy of the OTB- or GOT-10k-layout dataset ``src`` to ``dst``.
 
-    ``mode``/``max_deg`` (degrees)/``seed`` choose the angles (module docstring). ``origin`` is
+    ``mode``/``max_deg`` (degrees)/``seed``/``rate`` (degrees per frame, ``turn`` only) choose
+    the angles (module docstring). ``origin`` is
     the coordinate of the first pixel's left edge in the ground-truth files: by default 1 for
     OTB layout (1-based, like real OTB and :func:`tracker.data.synthetic.write_otb`) and 0 for
     GOT-10k. Everything is checked (layout, ground truth, frame counts, ``dst``) before anything
@@ -370,7 +378,7 @@ def make_rotated(src: str | Path, dst: str | Path, mode: str = "progressive",
     for bad input.
     """
     src, dst = Path(src), Path(dst)
-    angle_schedule(mode, 0, max_deg, np.random.default_rng(0))   # validates mode and max_deg
+    angle_schedule(mode, 0, max_deg, np.random.default_rng(0), rate)  # validates the schedule
     if not src.is_dir():
         raise InputError(f"--src '{src}' not found (expected a dataset folder)")
     _check_destination(src, dst, overwrite)
@@ -382,7 +390,8 @@ def make_rotated(src: str | Path, dst: str | Path, mode: str = "progressive",
     dst.mkdir(parents=True, exist_ok=True)
     frames = 0
     for seq in seqs:
-        angles = angle_schedule(mode, len(seq.frames), max_deg, sequence_rng(seed, seq.name))
+        angles = angle_schedule(mode, len(seq.frames), max_deg, sequence_rng(seed, seq.name),
+                                rate)
         _rotate_sequence(seq, angles, origin)
         frames += len(seq.frames)
         log.info("%s: %d frames, angle %.1f .. %.1f deg", seq.name, len(seq.frames),
