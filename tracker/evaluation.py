@@ -15,6 +15,7 @@ from got10k.experiments import ExperimentOTB
 from got10k.trackers import Tracker
 
 from .errors import InputError
+from .video import image_files
 
 log = logging.getLogger(__name__)
 
@@ -144,8 +145,7 @@ class FolderDataset:
         img_dir = seq / "img"
         if not img_dir.is_dir():
             raise InputError(f"sequence '{seq}': missing folder 'img'")
-        files = sorted(str(img_dir / f) for f in os.listdir(img_dir)
-                       if f.lower().endswith((".jpg", ".jpeg", ".png")))
+        files = [str(p) for p in image_files(img_dir)]
         gt = seq / "groundtruth_rect.txt"
         anno = read_groundtruth(gt)
         if len(files) != len(anno):

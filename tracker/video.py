@@ -19,6 +19,17 @@ from .errors import InputError
 log = logging.getLogger(__name__)
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def is_image_file(path) -> bool:
+    """Whether ``path`` names an image by its extension (:data:`IMAGE_EXTENSIONS`, any case):
+    the one test every frame folder, dataset layout and photo folder uses."""
+    return str(path).lower().endswith(IMAGE_EXTENSIONS)
+
+
+def image_files(folder) -> list[Path]:
+    """The image files directly in ``folder``, sorted by name (frame order)."""
+    return sorted(p for p in Path(folder).iterdir() if p.is_file() and is_image_file(p.name))
 _FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".avi": "MJPG", ".mkv": "MJPG", ".mov": "mp4v"}
 
 

@@ -23,10 +23,9 @@ from tracker.cli import add_model_arguments, entry, model_from_args, setup_loggi
 from tracker.crops import center_square, to_tensor
 from tracker.data.synthetic import SequenceSpec, generate_sequence
 from tracker.errors import InputError
-from tracker.video import read_image
+from tracker.video import IMAGE_EXTENSIONS, is_image_file, read_image
 
 log = logging.getLogger("eqtrack.equivariance")
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 
 
 def load_images(folder: str | None, count: int, size: int, seed: int) -> torch.Tensor:
@@ -38,7 +37,7 @@ def load_images(folder: str | None, count: int, size: int, seed: int) -> torch.T
     root = Path(folder)
     if not root.is_dir():
         raise InputError(f"image folder '{folder}' does not exist")
-    paths = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    paths = sorted(p for p in root.rglob("*") if is_image_file(p.name))
     imgs = []
     for p in paths:
         img = read_image(p)
@@ -47,7 +46,7 @@ def load_images(folder: str | None, count: int, size: int, seed: int) -> torch.T
         if len(imgs) == count:
             break
     if not imgs:
-        raise InputError(f"no readable .jpg/.png image in '{folder}'")
+        raise InputError(f"no readable image in '{folder}' ({', '.join(IMAGE_EXTENSIONS)})")
     return to_tensor(imgs)
 
 

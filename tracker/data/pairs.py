@@ -63,7 +63,7 @@ from ..boxes import polygon_to_xywh, rotated_to_polygon, xywh_to_cxcywh
 from ..crops import crop_square, crop_to_image, mean_color, to_tensor
 from ..errors import ConfigError, InputError
 from ..evaluation import read_groundtruth
-from ..video import IMAGE_EXTENSIONS, read_image
+from ..video import image_files, read_image
 from .synthetic import SequenceSpec, generate_sequence
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ def _valid_boxes(boxes: np.ndarray) -> np.ndarray:
 
 
 def _image_files(folder: Path) -> list[str]:
-    return sorted(f for f in os.listdir(folder) if f.lower().endswith(IMAGE_EXTENSIONS))
+    return [p.name for p in image_files(folder)]
 
 
 class _ImageCache:

@@ -47,12 +47,12 @@ import numpy as np
 from ..boxes import polygon_to_xywh, xywh_to_xyxy
 from ..errors import InputError
 from ..evaluation import read_groundtruth
+from ..video import IMAGE_EXTENSIONS, image_files
 
 log = logging.getLogger(__name__)
 
 MODES = ("constant", "progressive", "random-walk", "turn")
 JPEG_QUALITY = 95
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 GOT10K_SUBSETS = ("train", "val", "test")
 # ceil() of a size that is an integer up to rounding (e.g. at 90 degrees) must not add a pixel
 _SIZE_EPS = 1e-6
@@ -192,8 +192,7 @@ class RotateSummary:
 
 
 def _image_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+    return image_files(folder)
 
 
 def _output_name(path: Path) -> str:
