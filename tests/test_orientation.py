@@ -136,3 +136,35 @@ def test_bank_refresh_blends_towards_the_new_template_and_keeps_the_angle(turnin
     assert torch.allclose(est.bank, fresh.bank, atol=1e-6)
     norms = est.bank.flatten(1).norm(dim=1)
     assert torch.allclose(norms, torch.ones_like(norms), atol=1e-5)
+
+
+def _scores_peaked_at(est, truth_deg: float):
+    # a smooth score curve over the bank angles, best at the true angle: [K, 1, 1]
+    diff = torch.deg2rad(est.angles - truth_deg)
+    return torch.cos(diff).float().view(-1, 1, 1)
+
+
+def _track_angles(velocity: float, turn: float, frames: int = 40) -> list[float]:
+    from tracker.orientation import OrientationEstimator
+
+    est = OrientationEstimator(backbone=None, step=15.0, max_change=12.0, velocity=velocity)
+    out = []
+    for t in range(1, frames + 1):
+        out.append(est.update(_scores_peaked_at(est, turn * t), (0, 0)))
+    return out
+
+
+def test_the_angular_velocity_model_keeps_up_with_a_turn_faster_than_the_window():
+    truth = [((20.0 * t + 180) % 360) - 180 for t in range(1, 41)]
+
+    def final_error(angles):
+        return abs((angles[-1] - truth[-1] + 180) % 360 - 180)
+
+    # 20 degrees a frame against a 12-degree window: without the model the estimate falls
+    # behind for good; with it the window moves with the turn
+    assert final_error(_track_angles(0.0, 20.0)) > 60
+    assert final_error(_track_angles(0.5, 20.0)) < 5
+
+
+def test_the_angular_velocity_model_leaves_a_still_target_still():
+    assert max(abs(a) for a in _track_angles(0.5, 0.0)) < 1e-6

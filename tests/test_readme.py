@@ -19,9 +19,8 @@ def readme_commands() -> list[tuple[str, str]]:
     """``(subcommand, command line)`` of every eqtrack command in the README's code blocks
     (``eqtrack SUB ...``, ``.venv/bin/eqtrack SUB ...`` or ``python tools/X.py ...``, with
     backslash continuations joined)."""
-    text = (ROOT / "README.md").read_text()
     out = []
-    for block in re.findall(r"```(?:bash|sh)?\n(.*?)```", text, flags=re.S):
+    for block in shell_blocks((ROOT / "README.md").read_text()):
         for line in block.replace("\\\n", " ").splitlines():
             line = line.split("  #")[0].strip()
             m = re.match(r"(?:OMP_NUM_THREADS=\d+ )?(?:nohup )?(?:\.venv/bin/)?eqtrack (\S+)", line)
@@ -31,6 +30,23 @@ def readme_commands() -> list[tuple[str, str]]:
             elif t:
                 out.append((TOOL_TO_SUB.get(t.group(1), t.group(1)), line))
     return out
+
+
+def shell_blocks(text: str) -> list[str]:
+    """The bodies of the README's fenced code blocks in bash, sh or no language (fences are
+    paired in order, so a Python block never shifts the others)."""
+    blocks, body, lang = [], None, None
+    for line in text.splitlines():
+        if line.startswith("```"):
+            if body is None:
+                body, lang = [], line[3:].strip()
+            else:
+                if lang in ("", "bash", "sh"):
+                    blocks.append("\n".join(body) + "\n")
+                body = None
+        elif body is not None:
+            body.append(line)
+    return blocks
 
 
 COMMANDS = readme_commands()
@@ -123,3 +139,14 @@ def test_the_readme_cheap_commands_run_as_written_on_generated_data(readme_works
     assert set(ran) == set(CHEAP), ran
     assert (readme_workspace / "tracked.mp4").stat().st_size > 0
     assert len((readme_workspace / "boxes.txt").read_text().splitlines()) == 5
+
+
+def test_the_readme_python_example_runs_on_a_generated_video(readme_workspace):
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    assert blocks, "the README shows no Python example"
+    video = readme_workspace.parent / "shared" / "data" / "videos" / "vtest.avi"
+    code = blocks[0].replace('"video.mp4"', repr(str(video)))
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 - our own README
+    box = scope["box"]
+    assert len(box) == 4 and all(v == v for v in box)  # ran through every frame, finite

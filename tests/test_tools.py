@@ -52,6 +52,82 @@ def test_track_writes_a_playable_video_and_one_box_per_frame(tmp_path, video, sm
     assert len(frames) == 12 and frames[0].shape == (180, 240, 3)
 
 
+def test_track_follows_a_stream_url_to_its_end_writing_every_box(tmp_path, video,
+                                                                  small_sequences):
+    boxes = tmp_path / "boxes.txt"
+    proc = run_tool("track.py", video.resolve().as_uri(), "--box", box_arg(small_sequences[0]),
+                    "--boxes", boxes, "--output", tmp_path / "live.mp4", *FAST)
+    assert proc.returncode == 0, proc.stderr
+    assert len(np.loadtxt(boxes, delimiter=",")) == 12
+    assert len([f for _, f in FrameSource(tmp_path / "live.mp4")]) == 12
+
+
+class FakeCamera:
+    """Stands in for ``cv2.VideoCapture(index)``: BGR frames whose blue channel holds the frame
+    number, then the end of the stream."""
+
+    frames = 5
+    opened = True
+
+    def __init__(self, target) -> None:
+        assert isinstance(target, int)
+        self.left = self.frames
+
+    def isOpened(self):
+        return self.opened
+
+    def get(self, prop):
+        return 30.0 if prop == cv2.CAP_PROP_FPS else 0.0
+
+    def read(self):
+        if self.left == 0:
+            return False, None
+        self.left -= 1
+        frame = np.zeros((48, 64, 3), np.uint8)
+        frame[..., 0] = self.frames - self.left  # blue, in OpenCV's BGR order
+        return True, frame
+
+    def release(self):
+        pass
+
+
+def test_a_camera_is_read_until_it_stops_in_rgb_order(monkeypatch):
+    import tracker.video as video_module
+
+    monkeypatch.setattr(video_module.cv2, "VideoCapture", FakeCamera)
+    source = FrameSource(camera=0)
+    assert source.live and source.fps == 30.0 and len(source) == 0
+    frames = [f for _, f in source]
+    assert len(frames) == 5
+    # RGB out: the blue BGR channel is the last one, never silently swapped into red
+    assert [int(f[0, 0, 2]) for f in frames] == [1, 2, 3, 4, 5]
+    assert all(int(f[0, 0, 0]) == 0 for f in frames)
+
+
+def test_a_busy_camera_and_an_unreachable_stream_are_one_line(monkeypatch):
+    import tracker.video as video_module
+    from tracker.errors import InputError
+
+    class Busy(FakeCamera):
+        opened = False
+
+    monkeypatch.setattr(video_module.cv2, "VideoCapture", Busy)
+    with pytest.raises(InputError, match="camera 3 is busy or missing"):
+        FrameSource(camera=3)
+    monkeypatch.undo()
+    proc = run_tool("track.py", "rtsp://127.0.0.1:9/none", "--box", "1,2,3,4")
+    assert_one_line_error(proc, "rtsp://127.0.0.1:9/none cannot be opened")
+    assert proc.stderr.count("\n") <= 2, proc.stderr  # no ffmpeg chatter
+
+
+def test_select_without_a_gui_says_so_in_one_line(video):
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "track.py"), str(video),
+                           "--select"], capture_output=True, text=True, timeout=300,
+                          env={k: v for k, v in __import__("os").environ.items()
+                               if k not in ("DISPLAY", "WAYLAND_DISPLAY")})
+    assert_one_line_error(proc, "--select needs a display")
+
+
 def test_track_with_rotation_writes_and_draws_the_rotated_box(tmp_path, video, small_sequences):
     out, rotated = tmp_path / "out.avi", tmp_path / "rotated.txt"
     proc = run_tool("track.py", video, "--box", box_arg(small_sequences[0]), "--output", out,

@@ -61,6 +61,9 @@ class TrackingConfig:
     rotation_step: float = 15.0        # degrees between template-bank angles (divides 90)
     rotation_max_change: float = 30.0  # degrees the estimate may change per frame
     rotation_min_gain: float = 0.0     # relative score gain needed to change the angle (gate)
+    # constant-angular-velocity motion model: the turn per frame is smoothed with this rate and
+    # predicts the next angle, around which the search and the gate work (0 = off)
+    rotation_velocity: float = 0.0
     # every N frames (0 = never) blend the angle's template bank towards the current target
     rotation_refresh: int = 0
     rotation_refresh_rate: float = 0.3
@@ -213,6 +216,7 @@ def _validate(cfg: Config) -> Config:
         (0.0 <= t.box_lr <= 1.0, "tracking.box_lr must lie in [0, 1]"),
         (t.rotation_max_change > 0, "tracking.rotation_max_change must be positive"),
         (t.rotation_min_gain >= 0, "tracking.rotation_min_gain must be >= 0"),
+        (0.0 <= t.rotation_velocity <= 1.0, "tracking.rotation_velocity must lie in [0, 1]"),
         (t.rotation_refresh >= 0, "tracking.rotation_refresh must be >= 0"),
         (0.0 <= t.rotation_refresh_rate <= 1.0, "tracking.rotation_refresh_rate must lie in [0, 1]"),
         (t.backend in BACKENDS,

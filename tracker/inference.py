@@ -83,7 +83,8 @@ class SiamFCTracker(Tracker):
             try:
                 self.orientation = OrientationEstimator(self.net.backbone, cfg.rotation_step,
                                                         cfg.rotation_max_change,
-                                                        cfg.rotation_min_gain)
+                                                        cfg.rotation_min_gain,
+                                                        cfg.rotation_velocity)
             except ValueError as e:
                 raise ConfigError(f"tracking.rotation_step: {e}") from None
         self.runtime = build_runtime(self.net, backend or cfg.backend, cfg.exemplar_size,

@@ -30,16 +30,22 @@ class OrientationEstimator:
     ``step``: angular resolution of the bank in degrees (must divide 90).
     ``max_change``: largest change of the estimate per frame, degrees (180 = unconstrained).
     ``min_gain``: the estimate moves only when the best allowed angle scores at least this
-    fraction above the bank angle nearest the current estimate (0 = always move); a flat score
-    curve, as on an upright target with a weak response, then leaves the angle alone.
+    fraction above the bank angle nearest the predicted one (0 = always move); a flat score
+    curve, as on an upright target with a weak response, then leaves the angle at the
+    prediction. ``velocity``: smoothing rate of a constant-angular-velocity motion model; the
+    turn per frame ``omega`` is ``(1 - velocity) * omega + velocity * (last change)`` and the
+    next angle is predicted as ``angle + omega``, the centre of the ``max_change`` window (0 =
+    no motion model: the prediction is the last estimate).
     """
 
     def __init__(self, backbone, step: float = 15.0, max_change: float = 30.0,
-                 min_gain: float = 0.0) -> None:
+                 min_gain: float = 0.0, velocity: float = 0.0) -> None:
         if step <= 0 or abs(90.0 / step - round(90.0 / step)) > 1e-9:
             raise ValueError(f"rotation step must divide 90 degrees, got {step}")
         self.backbone, self.step, self.max_change = backbone, float(step), float(max_change)
         self.min_gain = float(min_gain)
+        self.velocity = float(velocity)
+        self.omega = 0.0  # smoothed turn per frame, degrees
         self.angles = torch.arange(0.0, 360.0, self.step, dtype=torch.float64)
         self.bank: torch.Tensor | None = None  # [K, C*G, h, w], unit norm per angle
         self.angle = 0.0
@@ -50,6 +56,7 @@ class OrientationEstimator:
         margin, L >= size * sqrt(2)), whose centre ``size`` x ``size`` crop is the template."""
         self.bank = self._bank(big, size)
         self.angle = 0.0
+        self.omega = 0.0
 
     @torch.no_grad()
     def refresh(self, big: torch.Tensor, size: int, rate: float) -> None:
@@ -88,19 +95,27 @@ class OrientationEstimator:
         tracked response cell ``(row, col)``; respects ``max_change`` from the last estimate."""
         s = scores[:, cell[0], cell[1]].double()
         k = len(s)
-        diff = (self.angles - self.angle + 180.0) % 360.0 - 180.0
+        start = self.angle
+        centre = start + self.omega  # the motion model's prediction (the last angle without it)
+        diff = (self.angles - centre + 180.0) % 360.0 - 180.0
         # the nearest bank angle always stays a candidate, even when max_change < step
         allowed = (diff.abs() <= self.max_change + 1e-9) | (diff.abs() == diff.abs().min())
         best = int(torch.argmax(torch.where(allowed, s, torch.full_like(s, -math.inf))))
+        gated = False
         if self.min_gain > 0:
             here = int(torch.argmin(diff.abs()))
-            if float(s[best] - s[here]) < self.min_gain * abs(float(s[here])):
-                return self.angle
-        prev, nxt = s[(best - 1) % k], s[(best + 1) % k]
-        curve = float(prev - 2 * s[best] + nxt)
-        delta = 0.5 * float(prev - nxt) / curve if curve < 0 else 0.0
-        est = self.angle + float(diff[best]) + max(-0.5, min(0.5, delta)) * self.step
-        # the refinement may not step outside the allowed range either
-        est = self.angle + max(-self.max_change, min(self.max_change, est - self.angle))
+            gated = float(s[best] - s[here]) < self.min_gain * abs(float(s[here]))
+        if gated:
+            est = centre
+        else:
+            prev, nxt = s[(best - 1) % k], s[(best + 1) % k]
+            curve = float(prev - 2 * s[best] + nxt)
+            delta = 0.5 * float(prev - nxt) / curve if curve < 0 else 0.0
+            est = centre + float(diff[best]) + max(-0.5, min(0.5, delta)) * self.step
+            # the refinement may not step outside the allowed range either
+            est = centre + max(-self.max_change, min(self.max_change, est - centre))
+        if self.velocity > 0:
+            change = (est - start + 180.0) % 360.0 - 180.0
+            self.omega = (1.0 - self.velocity) * self.omega + self.velocity * change
         self.angle = (est + 180.0) % 360.0 - 180.0
         return self.angle

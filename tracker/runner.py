@@ -47,7 +47,7 @@ def check_outputs(source: FrameSource, outputs: dict[str, Optional[str | Path]])
     """Refuse, before anything is written, outputs (``{option: path}``, None = not asked for)
     that would overwrite the input (the video, the folder or any of its frames, also through a
     link) or each other, and an output video with an unsupported extension."""
-    inputs = {os.path.realpath(source.spec)}
+    inputs = set() if source.live else {os.path.realpath(source.spec)}
     if source.files is not None:
         inputs |= {os.path.realpath(f) for f in source.files}
     seen: dict[str, str] = {}
@@ -93,7 +93,8 @@ def track_source(tracker, source: FrameSource, box, output: Optional[str | Path]
     window = _open_window() if show else False
     current = np.asarray(box, dtype=np.float64)
     try:
-        for index, frame in tqdm(source, total=len(source), disable=not progress, unit="frame",
+        for index, frame in tqdm(source, total=len(source) or None, disable=not progress,
+                                 unit="frame",
                                  desc="tracking", leave=False):
             if index == 0:
                 if frame is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Iterator, Optional
 
@@ -33,20 +34,40 @@ def image_files(folder) -> list[Path]:
 _FOURCC = {".mp4": "mp4v", ".m4v": "mp4v", ".avi": "MJPG", ".mkv": "MJPG", ".mov": "mp4v"}
 
 
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def is_stream_url(spec: str) -> bool:
+    """Whether ``spec`` is a URL (``rtsp://``, ``http://``, ``file://`` ...) OpenCV opens as a
+    live stream."""
+    return bool(_URL.match(str(spec)))
+
+
 class FrameSource:
-    """Frames of ``spec``: a video file, a folder of images, or a glob pattern of images.
+    """Frames of ``spec``: a video file, a folder of images, a glob pattern of images, a stream
+    URL (``rtsp://``, ``http(s)://``, ``file://``...), or with ``camera=N`` the camera device N.
 
     Iterating yields ``(index, frame)`` with ``frame`` RGB uint8 ``[H,W,3]`` or ``None`` for a
     frame that could not be decoded. ``len()`` is the number of frames (a video's header count,
-    which some containers only estimate); ``fps`` is the video's rate, or 25 for image inputs.
-    Raises :class:`InputError` at construction for a missing or unusable input.
+    which some containers only estimate; 0 for live input, whose end is unknown: it ends when
+    the stream does, or at Ctrl-C); ``fps`` is the video's rate, or 25 for image inputs.
+    Raises :class:`InputError` at construction for a missing or unusable input (a busy or
+    missing camera, an unreachable stream).
     """
 
-    def __init__(self, spec: str | Path) -> None:
-        spec = str(spec)
-        self.spec = spec
+    live = False
+
+    def __init__(self, spec: str | Path | None = None, camera: Optional[int] = None) -> None:
         self.files: Optional[list[str]] = None
         self.fps = 25.0
+        if camera is not None:
+            self._open_live(int(camera), f"camera {int(camera)}")
+            return
+        spec = str(spec)
+        self.spec = spec
+        if is_stream_url(spec):
+            self._open_live(spec, spec)
+            return
         if any(ch in spec for ch in "*?["):
             self.files = sorted(f for f in glob.glob(spec) if f.lower().endswith(IMAGE_EXTENSIONS))
             if not self.files:
@@ -74,10 +95,43 @@ class FrameSource:
         if self.files is not None:
             self.count = len(self.files)
 
+    def _open_live(self, target, label: str) -> None:
+        self.spec, self.live, self.count, self._target = label, True, 0, target
+        quiet = getattr(getattr(cv2, "utils", None), "logging", None)
+        level = quiet.getLogLevel() if quiet else None
+        if quiet:  # OpenCV's own multi-line warnings about a missing device: ours says it once
+            quiet.setLogLevel(quiet.LOG_LEVEL_ERROR)
+        # ffmpeg prints its own connection errors unless told not to (read at its first use)
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+        try:
+            self._cap = cv2.VideoCapture(target)
+        finally:
+            if quiet:
+                quiet.setLogLevel(level)
+        if not self._cap.isOpened():
+            self._cap.release()
+            what = "is busy or missing" if isinstance(target, int) else "cannot be opened"
+            raise InputError(f"{label} {what} (OpenCV could not start it)")
+        fps = self._cap.get(cv2.CAP_PROP_FPS)
+        self.fps = fps if fps and np.isfinite(fps) and 0 < fps <= 1000 else 25.0
+
     def __len__(self) -> int:
         return self.count
 
     def __iter__(self) -> Iterator[tuple[int, Optional[np.ndarray]]]:
+        if self.live:
+            # one pass over the device opened at construction: cameras and streams cannot
+            # be rewound; a read that fails ends the stream
+            cap, i = self._cap, 0
+            try:
+                while True:
+                    ok, frame = cap.read()
+                    if not ok or frame is None:
+                        return
+                    yield i, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+                    i += 1
+            finally:
+                cap.release()
         if self.files is not None:
             for i, path in enumerate(self.files):
                 yield i, read_image(path)
