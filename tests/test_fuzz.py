@@ -5,6 +5,7 @@ returns within a bound (no hang)."""
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -120,7 +121,9 @@ def test_sequence_specs_give_finite_ground_truth_or_an_input_error():
             continue
         if spec.num_frames * spec.width * spec.height > 3 * 64 * 64 * 40:
             continue  # valid but big: rendering cost, not robustness, is all it would test
-        seq = _bounded(generate_sequence, spec, 0, seconds=30.0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # an overflow inside the renderer is a failure too
+            seq = _bounded(generate_sequence, spec, 0, seconds=30.0)
         assert np.all(np.isfinite(seq.boxes)) and np.all(np.isfinite(seq.rotated))
         made += 1
     assert made > 0

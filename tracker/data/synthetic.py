@@ -174,11 +174,18 @@ def _motion_blur(img: np.ndarray, vel: np.ndarray) -> np.ndarray:
 def check_spec(spec: SequenceSpec) -> None:
     """Raise ValueError naming the field when ``spec`` cannot be rendered, or not in bounded
     time: no frames or too many, an empty object, a frame too small to hold the target at its
-    largest scale or too large, too many distractors."""
+    largest scale or too large, too many distractors, speeds, light changes or noise past any
+    sensible scene."""
     if not 1 <= spec.num_frames <= 100_000:
         raise ValueError(f"num_frames must be 1..100000, got {spec.num_frames}")
     if max(spec.width, spec.height) > 4096:
         raise ValueError(f"width and height must be <= 4096, got {spec.width}x{spec.height}")
+    if spec.illumination > 1 or spec.noise > 255:  # beyond: negative gains, overflowing pixels
+        raise ValueError(f"illumination must be <= 1 and noise <= 255 grey levels, got "
+                         f"{spec.illumination} and {spec.noise}")
+    if spec.camera_speed > 64 or spec.max_speed > 256:
+        raise ValueError(f"camera_speed must be <= 64 and max_speed <= 256 pixels a frame, got "
+                         f"{spec.camera_speed} and {spec.max_speed}")
     if spec.distractors > 64:  # each is drawn on every frame: thousands would hang the run
         raise ValueError(f"distractors must be <= 64, got {spec.distractors}")
     if min(spec.object_size) < 1:
@@ -198,7 +205,9 @@ def generate_sequence(spec: SequenceSpec = SequenceSpec(), seed: int = 0,
     rng = np.random.default_rng(seed)
     W, H, N = spec.width, spec.height, spec.num_frames
     ow, oh = spec.object_size
-    margin = int(spec.camera_speed * N) + 8
+    # the camera pans (bouncing) inside this margin; capped, so a fast or long pan cannot ask
+    # for a background of gigabytes (unchanged for every pan under 1,024 pixels)
+    margin = min(int(spec.camera_speed * N), 1024) + 8
     background = _texture(rng, H + 2 * margin, W + 2 * margin)
     _clutter(rng, background, count=int(W * H / 2500))
     patch = _object_patch(rng, ow, oh)
