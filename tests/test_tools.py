@@ -60,6 +60,11 @@ def test_track_follows_a_stream_url_to_its_end_writing_every_box(tmp_path, video
     assert proc.returncode == 0, proc.stderr
     assert len(np.loadtxt(boxes, delimiter=",")) == 12
     assert len([f for _, f in FrameSource(tmp_path / "live.mp4")]) == 12
+    before = video.read_bytes()
+    proc = run_tool("track.py", video.resolve().as_uri(), "--box", box_arg(small_sequences[0]),
+                    "--output", video, *FAST)
+    assert_one_line_error(proc, "is the input")
+    assert video.read_bytes() == before
 
 
 class FakeCamera:

@@ -47,7 +47,12 @@ def check_outputs(source: FrameSource, outputs: dict[str, Optional[str | Path]])
     """Refuse, before anything is written, outputs (``{option: path}``, None = not asked for)
     that would overwrite the input (the video, the folder or any of its frames, also through a
     link) or each other, and an output video with an unsupported extension."""
-    inputs = set() if source.live else {os.path.realpath(source.spec)}
+    inputs = {os.path.realpath(source.spec)}
+    if source.live:  # a camera or remote stream has no file to protect, a file:// URL has
+        from urllib.parse import unquote, urlparse
+
+        url = urlparse(source.spec)
+        inputs = {os.path.realpath(unquote(url.path))} if url.scheme == "file" else set()
     if source.files is not None:
         inputs |= {os.path.realpath(f) for f in source.files}
     seen: dict[str, str] = {}
