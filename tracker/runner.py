@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from .boxes import check_box_in_image
 from .errors import InputError
-from .video import FrameSource, VideoWriter, draw_box, draw_polygon
+from .video import FrameSource, VideoWriter, display_available, draw_box, draw_polygon
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ class TrackResult:
 
 
 def _open_window() -> bool:
-    if not os.environ.get("DISPLAY") and os.name != "nt":
+    if not display_available():
         log.warning("--show: no display ($DISPLAY unset); running headless")
         return False
     try:

@@ -28,6 +28,12 @@ def is_image_file(path) -> bool:
     return str(path).lower().endswith(IMAGE_EXTENSIONS)
 
 
+def display_available() -> bool:
+    """Whether a window could open: a display to draw on (``$DISPLAY`` outside Windows). A GUI
+    build of OpenCV is the other half, which only trying tells."""
+    return bool(os.environ.get("DISPLAY")) or os.name == "nt"
+
+
 def image_files(folder) -> list[Path]:
     """The image files directly in ``folder``, sorted by name (frame order)."""
     return sorted(p for p in Path(folder).iterdir() if p.is_file() and is_image_file(p.name))
@@ -69,12 +75,11 @@ class FrameSource:
             self._open_live(spec, spec)
             return
         if any(ch in spec for ch in "*?["):
-            self.files = sorted(f for f in glob.glob(spec) if f.lower().endswith(IMAGE_EXTENSIONS))
+            self.files = sorted(f for f in glob.glob(spec) if is_image_file(f))
             if not self.files:
                 raise InputError(f"no image files match '{spec}'")
         elif os.path.isdir(spec):
-            self.files = sorted(os.path.join(spec, f) for f in os.listdir(spec)
-                                if f.lower().endswith(IMAGE_EXTENSIONS))
+            self.files = [str(p) for p in image_files(spec)]
             if not self.files:
                 raise InputError(f"folder '{spec}' holds no image files "
                                  f"({', '.join(IMAGE_EXTENSIONS)})")
@@ -96,7 +101,7 @@ class FrameSource:
             self.count = len(self.files)
 
     def _open_live(self, target, label: str) -> None:
-        self.spec, self.live, self.count, self._target = label, True, 0, target
+        self.spec, self.live, self.count = label, True, 0
         quiet = getattr(getattr(cv2, "utils", None), "logging", None)
         level = quiet.getLogLevel() if quiet else None
         if quiet:  # OpenCV's own multi-line warnings about a missing device: ours says it once

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 
 from tracker.boxes import parse_box
 from tracker.cli import add_model_arguments, entry, int_in, setup_logging, tracker_from_args
 from tracker.errors import InputError
 from tracker.runner import track_source
-from tracker.video import FrameSource, is_stream_url
+from tracker.video import FrameSource, display_available, is_stream_url
 
 log = logging.getLogger("eqtrack.track")
 
@@ -33,7 +32,7 @@ def select_box(source: FrameSource):
     import cv2
     import numpy as np
 
-    if not os.environ.get("DISPLAY") and os.name != "nt":
+    if not display_available():
         raise InputError("--select needs a display ($DISPLAY is unset); give --box x,y,w,h")
     frame = next((f for _, f in source), None)
     if frame is None:
