@@ -222,6 +222,8 @@ class Trainer:
                                              worker_init_fn=_quiet_worker)
         if self.rank == 0:
             self.out.mkdir(parents=True, exist_ok=True)
+            for name in ("log.csv", "val.csv"):
+                drop_rows_after(self.out / name, self.step)
         board = self._tensorboard() if self.rank == 0 else None
         log_file = open(self.out / "log.csv", "a", newline="") if self.rank == 0 else None
         writer, fields = None, None
@@ -325,6 +327,26 @@ class Trainer:
             exp = ExperimentFolder(root, os.path.join(tmp, "r"), os.path.join(tmp, "p"))
             exp.run(tracker)
             return float(exp.report(["val"])["val"]["overall"]["success_score"])
+
+
+def drop_rows_after(path: Path, step: int) -> None:
+    """Keep, of the CSV log at ``path`` (first column ``step``), the header and the rows up to
+    ``step``: rows a killed run wrote after its last checkpoint are written again by the run
+    that resumes from it, and a row cut off mid-write is not a row. Rewritten atomically."""
+    if not path.is_file():
+        return
+    lines = path.read_text().splitlines(keepends=True)
+    keep = lines[:1]
+    for line in lines[1:]:
+        first = line.split(",", 1)[0]
+        if line.endswith("\n") and first.isdigit() and int(first) <= step:
+            keep.append(line)
+    if len(keep) != len(lines):
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text("".join(keep))
+        os.replace(tmp, path)
+        log.info("%s: dropped %d rows after step %d (written again now)", path,
+                 len(lines) - len(keep), step)
 
 
 def init_backbone(model, config: Config) -> None:
