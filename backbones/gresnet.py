@@ -19,8 +19,15 @@ import torch
 from torch import nn
 
 from .base import Backbone
-from .gconv import (Group, GroupAttention, GroupBatchNorm2d, GroupConv2d, LiftingConv2d,
-                    get_group, group_pool)
+from .gconv import (
+    Group,
+    GroupAttention,
+    GroupBatchNorm2d,
+    GroupConv2d,
+    LiftingConv2d,
+    get_group,
+    group_pool,
+)
 from .registry import register_backbone
 
 ATTENTION_STAGES = ("layer1", "layer2")

@@ -13,12 +13,19 @@ import numpy as np
 import pytest
 from got10k.trackers import Tracker
 
-from tracker.benchmarks import open_benchmark
-from tracker.data.pairs import FolderSource
-from tracker.evaluation import OneBasedFiles, file_to_eqtrack
-from tracker.data.synthetic import SequenceSpec, generate_sequence, write_got10k, write_otb, write_vot
+from tracker.data.layouts import file_to_eqtrack
+from tracker.data.sources import FolderSource
+from tracker.data.synthetic import (
+    SequenceSpec,
+    generate_sequence,
+    write_got10k,
+    write_otb,
+    write_vot,
+)
 from tracker.errors import InputError
-from tracker.reports import normalized_precision
+from tracker.evaluation.benchmarks import open_benchmark
+from tracker.evaluation.protocol import OneBasedFiles
+from tracker.evaluation.reports import normalized_precision
 
 ROOT = Path(__file__).resolve().parents[1]
 # small and simple: the protocols, not the trackers, are under test
@@ -103,7 +110,7 @@ def sequences():
 def test_got10k_vot_module_works_on_numpy_2():
     from got10k.experiments import vot
 
-    from tracker.got10k_compat import ExperimentVOTCompat
+    from tracker.evaluation.got10k_compat import ExperimentVOTCompat
 
     assert np.isnan(vot.np.NaN) and vot.np.zeros(2).shape == (2,)
     exp = ExperimentVOTCompat.__new__(ExperimentVOTCompat)
@@ -174,7 +181,7 @@ def test_a_vot_benchmark_on_a_folder_that_is_no_vot_dataset_never_downloads(tmp_
 
 
 def test_vot_oracle_reaches_eao_near_1_and_a_fixed_box_near_0(tmp_path):
-    from tracker.eao import expected_average_overlap, read_vot_baseline, vot_interval
+    from tracker.evaluation.eao import expected_average_overlap, read_vot_baseline, vot_interval
 
     # EAO averages over segment lengths 100..356: sequences must reach 100 frames
     long_seqs = [generate_sequence(dataclasses.replace(STILL, num_frames=110), seed=s,
@@ -196,7 +203,7 @@ def test_vot_oracle_reaches_eao_near_1_and_a_fixed_box_near_0(tmp_path):
     assert eao["oracle"] > 0.95, eao
     assert eao["fixed"] < 0.05, eao
     # the tool's tables: EAO per tracker, per-sequence and per-attribute (VOT's frame tags)
-    from tracker.reports import write_report
+    from tracker.evaluation.reports import write_report
 
     write_report("vot2018", exp, ["oracle", "fixed"])
     out = Path(exp.report_dir)
@@ -218,7 +225,7 @@ def test_missing_sequences_and_wrong_layouts_are_named(tmp_path, sequences):
         open_benchmark("otb2015", tmp_path / "otb")
     with pytest.raises(InputError, match="got10k-val: .* does not hold it.*val/list.txt"):
         open_benchmark("got10k-val", tmp_path / "otb")
-    with pytest.raises(InputError, match="unknown benchmark 'otb2099'; known: folder"):
+    with pytest.raises(InputError, match="unknown benchmark 'otb2099'; known benchmarks: folder"):
         open_benchmark("otb2099", tmp_path)
     with pytest.raises(InputError, match="root .* not found"):
         open_benchmark("vot2018", tmp_path / "nowhere")

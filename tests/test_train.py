@@ -10,8 +10,9 @@ import pytest
 import torch
 
 from tracker.config import config_from_dict, config_to_dict
-from tracker.engine import Trainer, learning_rate, siamfc_targets
 from tracker.errors import ConfigError
+from tracker.model.xcorr import siamfc_targets
+from tracker.training.engine import Trainer, learning_rate
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"name": "tiny", "model": {"backbone": "alexnet", "backbone_args": {"width": 0.25}},
@@ -26,7 +27,7 @@ def tiny_config(**train):
 
 
 def sampler_for(config):
-    from tracker.data.pairs import make_sampler
+    from tracker.data.sampler import make_sampler
 
     return make_sampler(config)
 
@@ -63,7 +64,7 @@ def test_a_few_steps_on_generated_data_lower_the_loss(tmp_path):
     assert (tmp_path / "log.csv").read_text().count("\n") == 1 + 40
     final = torch.load(tmp_path / "final.pt", weights_only=True)
     assert final["step"] == 40 and "optimizer" not in final
-    from tracker.build import build_tracker
+    from tracker.inference.build import build_tracker
 
     build_tracker(checkpoint=tmp_path / "final.pt")  # ready to track
 
@@ -114,8 +115,8 @@ def test_distributed_training_with_two_cpu_processes(tmp_path):
 def test_train_tool_bad_input_is_one_line(tmp_path):
     cfg = write_tiny(tmp_path, steps=2)
     other = tmp_path / "other.pt"
-    from tracker.build import build_model
     from tracker.checkpoint import save_checkpoint
+    from tracker.model.build import build_model
 
     plain = config_from_dict({"model": {"backbone": "resnet22", "backbone_args": {"width": 0.25}}})
     save_checkpoint(other, build_model(plain), plain, step=1, optimizer={})
@@ -135,8 +136,8 @@ def test_train_tool_bad_input_is_one_line(tmp_path):
 
 
 def test_train_init_loads_the_backbone_and_keeps_the_seeded_head(tmp_path):
-    from tracker.build import build_model
     from tracker.checkpoint import save_checkpoint
+    from tracker.model.build import build_model
 
     model = {"backbone": "resnet22", "backbone_args": {"width": 0.25}}
     fc = config_from_dict({"model": {**model, "init_seed": 5}})

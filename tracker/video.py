@@ -15,7 +15,7 @@ from typing import Iterator, Optional
 import cv2
 import numpy as np
 
-from .errors import InputError
+from tracker.errors import InputError
 
 log = logging.getLogger(__name__)
 

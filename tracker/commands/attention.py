@@ -20,8 +20,8 @@ import cv2
 import numpy as np
 import torch
 
-from tracker.boxes import parse_box, xywh_to_cxcywh, check_box_in_image
-from tracker.cli import add_model_arguments, entry, model_from_args, setup_logging
+from tracker.boxes import check_box_in_image, parse_box, xywh_to_cxcywh
+from tracker.commands.common import add_model_arguments, entry, model_from_args, setup_logging
 from tracker.crops import center_square, crop_square, mean_color, to_tensor
 from tracker.errors import InputError
 from tracker.video import read_image

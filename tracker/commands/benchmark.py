@@ -33,9 +33,9 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from tracker.build import CONFIG_DIR, build_model_from
-from tracker.cli import add_backend_argument, entry, int_in, setup_logging
+from tracker.commands.common import add_backend_argument, entry, int_in, setup_logging
 from tracker.errors import InputError
+from tracker.model.build import CONFIG_DIR, build_model_from
 
 
 def _flops(backbone, x: torch.Tensor) -> int:
@@ -52,9 +52,8 @@ def _time(backbone, x: torch.Tensor) -> float:
 
 def training_benchmark(configs: list[str], args) -> int:
     from tracker.config import config_from_dict, config_to_dict
-    from tracker.data.pairs import measure_pairs_per_second, parse_data_spec
-    from tracker.engine import Trainer
-    from tracker.data.pairs import make_sampler
+    from tracker.data.sampler import make_sampler, measure_pairs_per_second, parse_data_spec
+    from tracker.training.engine import Trainer
 
     options = [o.strip() for o in (args.options or "fp32,channels_last,bf16").split(",")
                if o.strip()]
@@ -99,10 +98,16 @@ def training_benchmark(configs: list[str], args) -> int:
 def tracking_benchmark(args) -> int:
     import cv2
 
-    from tracker.baselines import BASELINES
-    from tracker.build import tracker_from_spec
-    from tracker.speed import SpeedRow, generated_frames, gflop_per_frame, load_frames, measure
-    from tracker.stages import STAGES
+    from tracker.evaluation.baselines import BASELINES
+    from tracker.evaluation.speed import (
+        SpeedRow,
+        generated_frames,
+        gflop_per_frame,
+        load_frames,
+        measure,
+    )
+    from tracker.evaluation.trackers import tracker_from_spec
+    from tracker.inference.stages import STAGES
 
     try:
         threads = [int(t) for t in str(args.threads or "1").split(",")]

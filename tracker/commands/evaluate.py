@@ -89,9 +89,9 @@ def make_tracker(spec: str, rotated: bool = False, backend: str | None = None,
     ours estimating the angle and answering polygons."""
     import hashlib
 
-    from tracker.baselines import BASELINES
-    from tracker.build import tracker_from_spec
     from tracker.errors import InputError
+    from tracker.evaluation.baselines import BASELINES
+    from tracker.evaluation.trackers import tracker_from_spec
 
     if rotated and spec in BASELINES:
         raise InputError(f"--rotated: baseline '{spec}' answers axis-aligned boxes only")
@@ -114,9 +114,7 @@ def _init_worker(benchmark: str, root: str, results: str, reports: str) -> None:
     # one thread per process: N processes share the cores instead of fighting over them
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
-    from tracker.benchmarks import open_benchmark
-
-    from tracker.benchmarks import get_benchmark
+    from tracker.evaluation.benchmarks import get_benchmark, open_benchmark
 
     _WORKER["exp"] = open_benchmark(benchmark, root, results, reports)
     _WORKER["family"] = get_benchmark(benchmark).family
@@ -131,7 +129,7 @@ def _run_one(task: tuple[str, bool, str | None, tuple, int]) -> tuple[str, str]:
         trackers[spec] = make_tracker(spec, rotated, backend, overrides)
     full = exp.dataset
     if _WORKER["family"] == "otb":
-        from tracker.evaluation import discard_incomplete_record
+        from tracker.evaluation.protocol import discard_incomplete_record
 
         record_dir = Path(exp.result_dir) / trackers[spec].name
         # got10k's OTB experiment makes these folders with a check-then-create that two
@@ -153,7 +151,7 @@ def run_all(benchmark: str, root: str, results: str, reports: str, specs: list[s
             workers: int, rotated: bool = False, backend: str | None = None,
             overrides: tuple[str, ...] = ()) -> None:
     """Run every tracker on every sequence, ``workers`` processes at a time (resumable)."""
-    from tracker.benchmarks import open_benchmark
+    from tracker.evaluation.benchmarks import open_benchmark
 
     n = len(open_benchmark(benchmark, root, results, reports).dataset.seq_names)
     # sequence-major, trackers interleaved: with N workers every tracker runs beside every
@@ -172,10 +170,10 @@ def run_all(benchmark: str, root: str, results: str, reports: str, specs: list[s
 
 
 def main_impl(argv=None) -> int:
-    from tracker.benchmarks import benchmark_names, open_benchmark
-    from tracker.cli import add_backend_argument, setup_logging
+    from tracker.commands.common import add_backend_argument, setup_logging
     from tracker.errors import InputError
-    from tracker.evaluation import check_results_identity, tracker_identity
+    from tracker.evaluation.benchmarks import benchmark_names, open_benchmark
+    from tracker.evaluation.protocol import check_results_identity, tracker_identity
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 epilog=("example: eqtrack evaluate --benchmark folder --root "
@@ -229,7 +227,7 @@ def main_impl(argv=None) -> int:
         check_results_identity(exp.result_dir, t.name, tracker_identity(t))
     run_all(args.benchmark, args.root, args.results, args.reports, args.tracker, args.workers,
             args.rotated, args.backend, tuple(args.overrides))
-    from tracker.reports import write_report
+    from tracker.evaluation.reports import write_report
 
     with contextlib.redirect_stdout(sys.stderr):  # got10k narrates its report on stdout
         files = write_report(args.benchmark, exp, names)
@@ -240,7 +238,7 @@ def main_impl(argv=None) -> int:
 
 
 def main(argv=None) -> int:
-    from tracker.cli import entry
+    from tracker.commands.common import entry
 
     return entry(main_impl)(argv)
 

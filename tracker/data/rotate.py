@@ -44,10 +44,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..boxes import polygon_to_xywh, xywh_to_xyxy
-from ..errors import InputError
-from ..evaluation import read_groundtruth
-from ..video import IMAGE_EXTENSIONS, image_files
+from tracker.boxes import polygon_to_xywh, xywh_to_xyxy
+from tracker.data.layouts import read_groundtruth
+from tracker.errors import InputError
+from tracker.video import IMAGE_EXTENSIONS, image_files
 
 log = logging.getLogger(__name__)
 
@@ -191,10 +191,6 @@ class RotateSummary:
                 f"mode {self.mode}, max {self.max_deg:g} deg, seed {self.seed}) to {self.dst}")
 
 
-def _image_files(folder: Path) -> list[Path]:
-    return image_files(folder)
-
-
 def _output_name(path: Path) -> str:
     # JPEG bytes under a .png name would mislead every reader, so only JPEG names are kept
     return path.name if path.suffix.lower() in (".jpg", ".jpeg") else path.stem + ".jpg"
@@ -222,7 +218,7 @@ def _otb_sequences(src: Path, dst: Path) -> list[_Sequence]:
         if not (d / "img").is_dir():
             raise InputError(f"sequence '{d}': missing folder 'img'")
         gt_path = d / "groundtruth_rect.txt"
-        seq = _Sequence(name, d, dst / name, _image_files(d / "img"), read_groundtruth(gt_path),
+        seq = _Sequence(name, d, dst / name, image_files(d / "img"), read_groundtruth(gt_path),
                         "groundtruth_rect.txt", "img")
         _check_counts(seq, gt_path)
         seqs.append(seq)
@@ -243,7 +239,7 @@ def _got10k_sequences(src: Path, dst: Path) -> list[_Sequence]:
                              f"expected folder '{d}'")
         gt_path = d / "groundtruth.txt"
         meta = d / "meta_info.ini"
-        seq = _Sequence(name, d, dst / name, _image_files(d), read_groundtruth(gt_path),
+        seq = _Sequence(name, d, dst / name, image_files(d), read_groundtruth(gt_path),
                         "groundtruth.txt", "", sorted(d.glob("*.label")),
                         meta if meta.is_file() else None)
         # GOT-10k's test subset gives the first frame's box only

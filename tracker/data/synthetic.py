@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..boxes import polygon_to_xywh, rotated_to_polygon
+from tracker.boxes import polygon_to_xywh, rotated_to_polygon
 
 log = logging.getLogger(__name__)
 
@@ -349,7 +349,7 @@ def write_vot(seqs: list[Sequence], root: str | Path) -> Path:
 
 def write_video(seq: Sequence, path: str | Path, fps: float = 25.0) -> Path:
     """Write the frames as a video (``.mp4`` with mp4v, or ``.avi`` with MJPG)."""
-    from ..video import VideoWriter
+    from tracker.video import VideoWriter
 
     path = Path(path)
     with VideoWriter(path, fps, seq.frames[0].shape[1], seq.frames[0].shape[0]) as writer:
