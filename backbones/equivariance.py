@@ -188,7 +188,9 @@ class FeatureAction:
                 raise ValueError(f"regular form: channel group size {bad[0]} does not divide the "
                                  f"{transforms.rotations} rotations of {transforms.name}")
 
-    def _parts(self, channels: int):
+    def channel_groups(self, channels: int):
+        """The channel groups a stage of ``channels`` channels splits into
+        (:func:`channel_groups`); ``ValueError`` when the split does not fit."""
         return channel_groups(channels, self.sizes, self.proportions)
 
     def prepare(self, f: torch.Tensor) -> torch.Tensor:
@@ -202,7 +204,7 @@ class FeatureAction:
             if self.form == "invariant":
                 return f
         if self.form == "pooled":
-            return _pool_groups(f, self._parts(f.size(1)))
+            return _pool_groups(f, self.channel_groups(f.size(1)))
         return f
 
     def act(self, f: torch.Tensor, e: int) -> torch.Tensor:
@@ -210,7 +212,7 @@ class FeatureAction:
             k, m = self.t.element(e)
             if f.dim() == 5:
                 return self.group.act_regular(f, self.group.index(k, m))
-            f = f.index_select(1, _channel_perm(self._parts(f.size(1)), k, m, f.device))
+            f = f.index_select(1, _channel_perm(self.channel_groups(f.size(1)), k, m, f.device))
         return self.t.apply(f, e)
 
 
@@ -255,7 +257,7 @@ class ImplicitEquivarianceLoss(nn.Module):
         # torch's generator, so seeding torch makes training runs reproducible
         elems = torch.randint(1, t.size, (x.size(0),)).tolist()
         tx = torch.stack([t.apply(xi, e) for xi, e in zip(x, elems)])
-        both = backbone.stage_outputs(torch.cat([x, tx]))
+        both = backbone.stages(torch.cat([x, tx]))
         terms = {}
         b = x.size(0)
         for name in self.layers:
@@ -295,10 +297,10 @@ def equivariance_error(backbone, images: torch.Tensor, transforms: str = "p4",
     interpolated = not all(t.exact(e) for e in range(t.size))
     if interpolated:
         images = images * disc_mask(h, images.device)
-    ref = {k: action.prepare(v) for k, v in backbone.stage_outputs(images).items()}
+    ref = {k: action.prepare(v) for k, v in backbone.stages(images).items()}
     out: dict[str, dict[str, float]] = {k: {} for k in ref}
     for e in range(1, t.size):
-        got = backbone.stage_outputs(t.apply(images, e).contiguous())
+        got = backbone.stages(t.apply(images, e).contiguous())
         for name, f in ref.items():
             want = action.act(f, e)
             diff = action.prepare(got[name]) - want

@@ -22,7 +22,7 @@ import torch
 
 from tracker.boxes import check_box_in_image, parse_box, xywh_to_cxcywh
 from tracker.commands.common import add_model_arguments, entry, model_from_args, setup_logging
-from tracker.crops import center_square, crop_square, mean_color, to_tensor
+from tracker.crops import center_square, crop_square, mean_color, template_side, to_tensor
 from tracker.errors import InputError
 from tracker.video import read_image
 
@@ -75,8 +75,7 @@ def main(argv=None) -> int:
         box = parse_box(args.box)
         check_box_in_image(box, img.shape[1], img.shape[0])
         cx, cy, w, h = xywh_to_cxcywh(box)
-        context = cfg.tracking.context * (w + h)
-        side = np.sqrt((w + context) * (h + context)) * size / cfg.tracking.exemplar_size
+        side = template_side(w, h, cfg.tracking.context) * size / cfg.tracking.exemplar_size
         crop = crop_square(img, (cx, cy), side, size, mean_color(img))
     else:
         crop = center_square(img, size)

@@ -36,7 +36,7 @@ import torch
 
 from backbones.registry import Registry
 from tracker.boxes import xywh_to_cxcywh
-from tracker.crops import crop_square, crop_to_image, mean_color, to_tensor
+from tracker.crops import crop_square, crop_to_image, mean_color, template_side, to_tensor
 from tracker.data import augment
 from tracker.data.sources import (
     FolderSource,
@@ -281,8 +281,7 @@ class PairSampler:
     def _crop(self, pair: Pair, k: int, rng: np.random.Generator) -> CropPair:
         sz, sx = self.exemplar_size, self.instance_size
         zc = xywh_to_cxcywh(pair.z_box)
-        ctx = self.context * (zc[2] + zc[3])
-        z_sz = math.sqrt((zc[2] + ctx) * (zc[3] + ctx))
+        z_sz = float(template_side(zc[2], zc[3], self.context))
         z = crop_square(pair.z_image, zc[:2], z_sz, sz, mean_color(pair.z_image))
 
         side = z_sz * sx / sz * rng.uniform(1 - self.scale_jitter, 1 + self.scale_jitter)

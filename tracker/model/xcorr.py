@@ -6,13 +6,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tracker.model.anchors import grid_offsets
+
 
 def siamfc_targets(target: torch.Tensor, size: int, stride: int, radius: float
                    ) -> tuple[torch.Tensor, torch.Tensor]:
     """SiamFC labels ``[B, 1, s, s]`` around each target centre (``target [B, 4]`` cx, cy, w, h
     relative to the search-crop centre, crop pixels): cells within ``radius`` pixels are
     positive; weights give positives and negatives half of each sample's total."""
-    offs = (torch.arange(size, dtype=torch.float32) - (size - 1) / 2.0) * stride
+    offs = torch.from_numpy(grid_offsets(size, stride)).float()
     dx = offs.view(1, 1, -1) - target[:, 0].view(-1, 1, 1)
     dy = offs.view(1, -1, 1) - target[:, 1].view(-1, 1, 1)
     labels = ((dx ** 2 + dy ** 2) <= radius ** 2).float()
