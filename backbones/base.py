@@ -104,9 +104,11 @@ class Backbone(nn.Module):
         ``[B, C, h, w]`` (lets a tracker compute group features once and use both)."""
         return g.amax(dim=2)
 
-    def regularization_loss(self, x: torch.Tensor) -> torch.Tensor | None:
+    def regularization_loss(self, x: torch.Tensor, generator: torch.Generator | None = None
+                            ) -> torch.Tensor | None:
         """Extra training loss of the backbone on RGB 0..255 images (already weighted), or None.
-        The IEN backbone returns its implicit-equivariance loss here."""
+        The IEN backbone returns its implicit-equivariance loss here; any randomness it needs
+        comes from ``generator`` (``None``: torch's global one)."""
         return None
 
     def exact_size(self, size: int) -> bool:

@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .gconv import UnknownGroupError
+from .registry import Registry
 
 FORMS = ("regular", "pooled", "invariant")
 
@@ -77,17 +78,17 @@ class TransformSet:
         return rotate(x, k * 360.0 / self.rotations)
 
 
-TRANSFORMS = {"p4": TransformSet("p4", 4, False), "p4m": TransformSet("p4m", 4, True),
-              "c8": TransformSet("c8", 8, False), "d8": TransformSet("d8", 8, True)}
+# the transform sets equivariance is measured and regularized under: the conv groups' (p4,
+# p4m) and finer ones (c8, d8: 45-degree turns, bilinear) that no network is exact under
+TRANSFORMS = Registry("group", {
+    "p4": TransformSet("p4", 4, False), "p4m": TransformSet("p4m", 4, True),
+    "c8": TransformSet("c8", 8, False), "d8": TransformSet("d8", 8, True)},
+    error=UnknownGroupError)
 
 
 def get_transforms(name: str) -> TransformSet:
     """The transform set ``name`` (``p4``, ``p4m``, ``c8``, ``d8``)."""
-    try:
-        return TRANSFORMS[name]
-    except (KeyError, TypeError):
-        raise UnknownGroupError(f"unknown group {name!r}; known groups: "
-                                f"{', '.join(TRANSFORMS)}") from None
+    return TRANSFORMS.get(name)
 
 
 def rotate(x: torch.Tensor, degrees: float) -> torch.Tensor:
@@ -248,14 +249,17 @@ class ImplicitEquivarianceLoss(nn.Module):
             raise ValueError("the IEN loss form must be 'pooled' or 'regular'")
         self.action = FeatureAction(self.transforms, form, None, group_sizes, group_proportions)
 
-    def forward(self, backbone, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def forward(self, backbone, x: torch.Tensor, generator: torch.Generator | None = None
+                ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """``(loss, {stage: term})`` on RGB 0..255 images ``x [B, 3, S, S]``; each image gets
+        one random non-identity transform, drawn from ``generator`` (``None``: torch's global
+        generator)."""
         x = _square_exact_crop(backbone, x)
         t = self.transforms
         interpolated = not all(t.exact(e) for e in range(t.size))
         if interpolated:
             x = x * disc_mask(x.size(-1), x.device)
-        # torch's generator, so seeding torch makes training runs reproducible
-        elems = torch.randint(1, t.size, (x.size(0),)).tolist()
+        elems = torch.randint(1, t.size, (x.size(0),), generator=generator).tolist()
         tx = torch.stack([t.apply(xi, e) for xi, e in zip(x, elems)])
         both = backbone.stages(torch.cat([x, tx]))
         terms = {}

@@ -40,9 +40,10 @@ class IENResNet22(CIResNet22):
         for name in layers:
             self.ien.action.channel_groups(shapes[name].channels)
 
-    def regularization_loss(self, x: torch.Tensor) -> torch.Tensor | None:
+    def regularization_loss(self, x: torch.Tensor, generator: torch.Generator | None = None
+                            ) -> torch.Tensor | None:
         """``beta * IEN loss`` on RGB 0..255 images ``[B, 3, S, S]``; None when ``beta`` is 0."""
         if self.beta == 0:
             return None
-        loss, _ = self.ien(self, x)
+        loss, _ = self.ien(self, x, generator)
         return self.beta * loss

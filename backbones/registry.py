@@ -58,7 +58,7 @@ class Registry:
         return len(self._entries)
 
     def get(self, name: str, where: str = "") -> Any:
-        if name not in self._entries:
+        if not isinstance(name, str) or name not in self._entries:
             raise self.error(f"{where + ': ' if where else ''}unknown {self.kind} '{name}'; "
                              f"known {self.plural}: {', '.join(self._entries) or 'none'}")
         return self._entries[name]

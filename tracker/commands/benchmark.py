@@ -28,32 +28,19 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 from tracker.commands.common import add_backend_argument, entry, int_in, setup_logging
 from tracker.errors import InputError
+from tracker.evaluation.speed import backbone_flops, backbone_seconds
 from tracker.model.build import CONFIG_DIR, build_model_from
-
-
-def _flops(backbone, x: torch.Tensor) -> int:
-    with FlopCounterMode(display=False) as counter:
-        backbone(x)
-    return counter.get_total_flops()
-
-
-def _time(backbone, x: torch.Tensor) -> float:
-    t0 = time.perf_counter()
-    backbone(x)
-    return time.perf_counter() - t0
+from tracker.training.speed import TRAIN_OPTIONS, training_rates
 
 
 def training_benchmark(configs: list[str], args) -> int:
     from tracker.config import config_from_dict, config_to_dict
-    from tracker.data.sampler import make_sampler, measure_pairs_per_second, parse_data_spec
-    from tracker.training.engine import Trainer
+    from tracker.data.sampler import parse_data_spec
 
     options = [o.strip() for o in (args.options or "fp32,channels_last,bf16").split(",")
                if o.strip()]
@@ -73,25 +60,10 @@ def training_benchmark(configs: list[str], args) -> int:
             d = config_to_dict(cfg)
             d["train"]["data"] = [parse_data_spec(s) for s in args.data]
             cfg = config_from_dict(d)
-        sampler = make_sampler(cfg)
         b = cfg.train.batch_size
-        data_rate = measure_pairs_per_second(sampler, b, args.repeats)
-        batch = sampler.batch(0, b)
-        trainers = []
-        for o in options:
-            d = config_to_dict(cfg)
-            d["train"].update({**_PLAIN, **TRAIN_OPTIONS[o]})  # nothing else from the config
-            trainer = Trainer(config_from_dict(d), sampler, "/nonexistent-unused")
-            trainer.train_step(batch)  # warm-up (and compilation)
-            trainers.append(trainer)
-        times = [[] for _ in options]
-        for _ in range(args.repeats):  # round-robin: noise hits every option alike
-            for trainer, t in zip(trainers, times):
-                t0 = time.perf_counter()
-                trainer.train_step(batch)
-                t.append(time.perf_counter() - t0)
+        data_rate, rates = training_rates(cfg, options, args.repeats)
         print(f"{cfg.name:<26} {cfg.model.backbone:<18} {b:>5} {data_rate:>13.1f} " +
-              " ".join(f"{b / statistics.median(t):>13.2f}" for t in times))
+              " ".join(f"{r:>13.2f}" for r in rates))
     return 0
 
 
@@ -163,17 +135,6 @@ def tracking_benchmark(args) -> int:
     return 0
 
 
-# training speed options (train.* config keys) --options can compare
-_PLAIN = {"channels_last": False, "amp": "fp32", "compile": False}
-TRAIN_OPTIONS = {
-    "fp32": {},
-    "channels_last": {"channels_last": True},
-    "bf16": {"amp": "bf16"},
-    "channels_last+bf16": {"channels_last": True, "amp": "bf16"},
-    "compile": {"compile": True},
-}
-
-
 @entry
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
@@ -231,7 +192,7 @@ def main(argv=None) -> int:
         x = torch.rand(t.scale_num, 3, t.instance_size, t.instance_size) * 255
         with torch.inference_mode():
             outz, outx = bb(z), bb(x)
-            flz, flx = _flops(bb, z), _flops(bb, x)
+            flz, flx = backbone_flops(bb, z), backbone_flops(bb, x)
             for _ in range(2):
                 bb(z), bb(x)
         params = sum(q.numel() for q in bb.parameters())
@@ -242,8 +203,8 @@ def main(argv=None) -> int:
     with torch.inference_mode():
         for _ in range(args.repeats):
             for r in rows:
-                r["tz"].append(_time(r["bb"], r["z"]))
-                r["tx"].append(_time(r["bb"], r["x"]))
+                r["tz"].append(backbone_seconds(r["bb"], r["z"]))
+                r["tx"].append(backbone_seconds(r["bb"], r["x"]))
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, fp32, "
           f"median of {args.repeats}")
     header = (f"{'config':<26} {'backbone':<18} {'params':>8} {'sizes (in->map)':<18} "

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -100,3 +101,17 @@ def measure(trackers: list, clips: list, repeats: int) -> None:
                 if clock is not None:
                     for k, v in clock.seconds.items():
                         row.stages[k] += v
+
+
+def backbone_flops(backbone, x: torch.Tensor) -> int:
+    """Floating-point operations of one ``backbone(x)`` (torch's FLOP counter)."""
+    with FlopCounterMode(display=False) as counter:
+        backbone(x)
+    return counter.get_total_flops()
+
+
+def backbone_seconds(backbone, x: torch.Tensor) -> float:
+    """Wall-clock seconds of one ``backbone(x)``."""
+    t0 = time.perf_counter()
+    backbone(x)
+    return time.perf_counter() - t0

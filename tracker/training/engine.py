@@ -139,8 +139,12 @@ class Trainer:
         # on the template crops: a quarter of the search crops' cost, the same images
         # outside autocast: the regularizer compares nearly equal feature maps, which bf16
         # would round away
+        # the regularizer's random transforms come from a generator seeded per step, so a
+        # resumed run draws what the uninterrupted one would
+        generator = torch.Generator().manual_seed(
+            self.cfg.train.seed * 1_000_003 + self.step * 31 + self.rank)
         reg = None if self.cfg.train.freeze_backbone else \
-            self.model.backbone.regularization_loss(z)
+            self.model.backbone.regularization_loss(z, generator)
         if reg is not None:
             terms["ien"] = float(reg.detach())
             total = total + reg
@@ -152,8 +156,6 @@ class Trainer:
         lr = learning_rate(self.step, t)
         for g in self.optimizer.param_groups:
             g["lr"] = lr
-        # the IEN loss draws its transforms from torch's generator: seed it per step
-        torch.manual_seed(t.seed * 1_000_003 + self.step * 31 + self.rank)
         self.net.train()
         if t.freeze_backbone:
             self.model.backbone.eval()  # frozen batch-norm statistics too
