@@ -60,11 +60,23 @@ def read_groundtruth(path: str | Path, values: int = 4) -> np.ndarray:
 # pairs count from 0 (tracker.boxes). So trackers are handed 0-based boxes, and answers go back
 # into the files' convention, which results files and scores keep.
 OTB_ORIGIN = 1.0
+OTB_GROUNDTRUTH = "groundtruth_rect.txt"
+
+
+def is_otb_sequence(folder: Path) -> bool:
+    """Whether ``folder`` is an OTB-layout sequence (``img/`` or ``groundtruth_rect.txt``)."""
+    return (folder / "img").is_dir() or (folder / OTB_GROUNDTRUTH).exists()
+
+
+def otb_sequence_names(root: Path) -> list[str]:
+    """Sorted names of the OTB-layout sequences in ``root``."""
+    return sorted(d.name for d in root.iterdir() if d.is_dir() and is_otb_sequence(d))
 
 
 def file_to_eqtrack(boxes, origin: float = OTB_ORIGIN) -> np.ndarray:
-    """Boxes ``[..., 4]`` xywh (or polygons ``[..., 8]``) of a file counting pixels from
-    ``origin``, in eqtrack's 0-based coordinates (a copy)."""
+    """Boxes ``[..., 4]`` xywh (polygons ``[..., 8]``, rotated boxes ``[..., 5]`` cx, cy, w, h,
+    angle) of a file counting pixels from ``origin``, in eqtrack's 0-based coordinates (a
+    copy)."""
     return _shift(boxes, -origin)
 
 
@@ -75,12 +87,13 @@ def eqtrack_to_file(boxes, origin: float = OTB_ORIGIN) -> np.ndarray:
 
 def _shift(boxes, d: float) -> np.ndarray:
     b = np.array(boxes, dtype=np.float64)
-    if b.shape[-1] == 4:
+    if b.shape[-1] in (4, 5):
         b[..., :2] += d
     elif b.shape[-1] == 8:
         b += d
     else:
-        raise ValueError(f"expected boxes [..., 4] or polygons [..., 8], got {b.shape}")
+        raise ValueError(f"expected boxes [..., 4], rotated boxes [..., 5] or polygons [..., 8], "
+                         f"got {b.shape}")
     return b
 
 
@@ -95,8 +108,7 @@ class FolderDataset:
         self.root = Path(root)
         if not self.root.is_dir():
             raise InputError(f"dataset folder '{root}' not found")
-        self.seq_names = sorted(d.name for d in self.root.iterdir()
-                                if (d / "img").is_dir() or (d / "groundtruth_rect.txt").exists())
+        self.seq_names = otb_sequence_names(self.root)
         if not self.seq_names:
             raise InputError(f"'{root}' holds no OTB-layout sequence "
                              "(<seq>/img/*.jpg and <seq>/groundtruth_rect.txt)")
@@ -111,7 +123,7 @@ class FolderDataset:
         if not img_dir.is_dir():
             raise InputError(f"sequence '{seq}': missing folder 'img'")
         files = [str(p) for p in image_files(img_dir)]
-        gt = seq / "groundtruth_rect.txt"
+        gt = seq / OTB_GROUNDTRUTH
         anno = read_groundtruth(gt)
         if len(files) != len(anno):
             raise InputError(f"{gt}: {len(anno)} ground-truth lines but {len(files)} frames in "
@@ -161,15 +173,14 @@ def frames_and_boxes(img_dir: Path, gt: Path, origin: int, polygons: bool = Fals
     if len(files) != len(boxes):
         raise InputError(f"{gt}: {len(boxes)} ground-truth lines but {len(files)} frames in "
                          f"'{img_dir}'")
-    boxes[:, :2] -= origin
-    return files, boxes
+    return files, file_to_eqtrack(boxes, origin)
 
 
 def otb_track(seq: Path, origin: int) -> Track:
     img_dir = seq / "img"
     if not img_dir.is_dir():
         raise InputError(f"sequence '{seq}': missing folder 'img'")
-    files, boxes = frames_and_boxes(img_dir, seq / "groundtruth_rect.txt", origin)
+    files, boxes = frames_and_boxes(img_dir, seq / OTB_GROUNDTRUTH, origin)
     return make_track(seq.name, img_dir, files, boxes)
 
 
@@ -228,7 +239,7 @@ def find_sequences(root: Path) -> list[tuple[str, Path]]:
     else:
         found = []
         for d in sorted(p for p in root.iterdir() if p.is_dir()):
-            if (d / "img").is_dir() or (d / "groundtruth_rect.txt").exists():
+            if is_otb_sequence(d):
                 found.append(("otb", d))
             elif (d / "groundtruth.txt").exists():
                 found.append(("got", d))

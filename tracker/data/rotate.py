@@ -45,7 +45,7 @@ import cv2
 import numpy as np
 
 from tracker.boxes import polygon_to_xywh, xywh_to_xyxy
-from tracker.data.layouts import read_groundtruth
+from tracker.data.layouts import OTB_GROUNDTRUTH, OTB_ORIGIN, otb_sequence_names, read_groundtruth
 from tracker.errors import InputError
 from tracker.video import IMAGE_EXTENSIONS, image_files
 
@@ -210,16 +210,15 @@ def _check_counts(seq: _Sequence, gt_path: Path, first_frame_only: bool = False)
 
 
 def _otb_sequences(src: Path, dst: Path) -> list[_Sequence]:
-    names = sorted(d.name for d in src.iterdir() if d.is_dir() and
-                   ((d / "img").is_dir() or (d / "groundtruth_rect.txt").exists()))
+    names = otb_sequence_names(src)
     seqs = []
     for name in names:
         d = src / name
         if not (d / "img").is_dir():
             raise InputError(f"sequence '{d}': missing folder 'img'")
-        gt_path = d / "groundtruth_rect.txt"
+        gt_path = d / OTB_GROUNDTRUTH
         seq = _Sequence(name, d, dst / name, image_files(d / "img"), read_groundtruth(gt_path),
-                        "groundtruth_rect.txt", "img")
+                        OTB_GROUNDTRUTH, "img")
         _check_counts(seq, gt_path)
         seqs.append(seq)
     return seqs
@@ -379,7 +378,7 @@ def make_rotated(src: str | Path, dst: str | Path, mode: str = "progressive",
     _check_destination(src, dst, overwrite)
     layout, list_files, seqs = _find_layout(src, dst)
     if origin is None:
-        origin = 1.0 if layout == "OTB" else 0.0
+        origin = OTB_ORIGIN if layout == "OTB" else 0.0
     log.info("%s: %s layout, %d sequences; mode %s, max %g deg, seed %d, origin %g", src, layout,
              len(seqs), mode, max_deg, seed, origin)
     dst.mkdir(parents=True, exist_ok=True)
