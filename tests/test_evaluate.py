@@ -316,6 +316,67 @@ def test_killed_results_are_redone_and_a_changed_config_never_reuses_old_ones(tm
     assert run_evaluate(*common, "--overwrite").returncode == 0
 
 
+@pytest.mark.parametrize("benchmark", ["got10k-val", "vot2018"])
+def test_killed_got10k_and_vot_results_are_redone_not_reused(tmp_path, sequences, benchmark):
+    if benchmark == "vot2018":
+        write_vot(sequences, tmp_path / "data")
+        record = tmp_path / "res" / "VOT2018" / "opencv-kcf" / "baseline" / "still1"
+    else:
+        write_got10k(sequences, tmp_path / "data")
+        record = tmp_path / "res" / "GOT-10k" / "opencv-kcf" / "still1"
+    record = record / "still1_001.txt"
+    common = ["--benchmark", benchmark, "--root", tmp_path / "data", "--tracker", "opencv-kcf",
+              "--results", tmp_path / "res", "--reports", tmp_path / "rep"]
+    assert run_evaluate(*common).returncode == 0
+    full = record.read_text()
+    for cut in (full[:len(full) // 2], "", full.replace("\n", "\nnan,", 1)):
+        record.write_text(cut)  # killed mid-write, before writing, or damaged
+        proc = run_evaluate(*common)
+        assert proc.returncode == 0, proc.stderr
+        assert "tracking again" in proc.stderr and "Traceback" not in proc.stderr
+        assert record.read_text() == full  # KCF is deterministic: the same boxes again
+    assert "tracking again" not in run_evaluate(*common).stderr  # complete ones are kept
+
+
+def test_evaluate_killed_at_random_moments_resumes_to_the_uninterrupted_results(tmp_path):
+    """Fault drill: SIGKILL ``eqtrack evaluate`` at seeded random moments while it writes
+    results, rerun it each time, and the results end equal to an uninterrupted run's."""
+    import signal
+    import time
+
+    for s in range(4):
+        write_otb(generate_sequence(STILL, seed=10 + s, name=f"seq{s}"), tmp_path / "data")
+    common = ["--benchmark", "folder", "--root", tmp_path / "data", "--tracker", "opencv-kcf",
+              "--reports", tmp_path / "rep"]
+    assert run_evaluate(*common, "--results", tmp_path / "clean").returncode == 0
+    clean = {p.name: p.read_text() for p in (tmp_path / "clean" / "data" / "opencv-kcf")
+             .glob("*.txt")}
+    out = tmp_path / "res" / "data" / "opencv-kcf"
+    rng = np.random.default_rng(7)
+    cmd = [sys.executable, str(ROOT / "tools" / "evaluate.py"), *map(str, common),
+           "--results", str(tmp_path / "res")]
+    kills = 0
+    for _ in range(3):
+        before = len(list(out.glob("*.txt"))) if out.is_dir() else 0
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 300
+        # kill once this run has written a new results file, a random moment later
+        while proc.poll() is None and time.monotonic() < deadline and \
+                (len(list(out.glob("*.txt"))) if out.is_dir() else 0) <= before:
+            time.sleep(0.02)
+        time.sleep(float(rng.uniform(0.0, 0.3)))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait(timeout=600)
+    assert kills >= 1
+    final = run_evaluate(*common, "--results", tmp_path / "res")
+    assert final.returncode == 0 and "Traceback" not in final.stderr, final.stderr
+    got = {p.name: p.read_text() for p in out.glob("*.txt")}
+    assert got == clean, f"after {kills} kills"
+    assert "seq3" in (tmp_path / "rep" / "data" / "per_sequence.csv").read_text()
+
+
 def test_evaluate_tool_bad_input_is_one_line(tmp_path, sequences):
     write_otb(sequences[0], tmp_path / "data")
     for args, fragment in [

@@ -480,3 +480,17 @@ def test_eqtrack_command_lists_every_tool_and_runs_each_subcommand():
         assert proc.returncode == 0, (name, proc.stderr)
         assert proc.stdout.startswith(f"usage: eqtrack {name}")
         assert "example:" in proc.stdout, f"eqtrack {name} -h gives no example line"
+
+
+def test_a_folder_of_mixed_frame_sizes_tracks_with_one_warning(tmp_path, caplog):
+    import logging
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i, (w, h) in enumerate([(64, 48), (64, 48), (80, 60), (96, 72)]):
+        cv2.imwrite(str(folder / f"{i:04d}.jpg"), np.full((h, w, 3), 100, np.uint8))
+    with caplog.at_level(logging.WARNING, logger="tracker.video"):
+        frames = [f for _, f in FrameSource(folder)]
+    assert [f.shape[:2] for f in frames] == [(48, 64), (48, 64), (60, 80), (72, 96)]
+    warnings = [r for r in caplog.records if "mixed frame sizes" in r.getMessage()]
+    assert len(warnings) == 1 and "0002.jpg" in warnings[0].getMessage()

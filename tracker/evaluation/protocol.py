@@ -142,3 +142,50 @@ def discard_incomplete_record(record_file: str | Path, frames: int) -> bool:
                     path, frames)
         path.unlink()
     return not ok
+
+
+def _vot_line_ok(line: str) -> bool:
+    # a VOT supervised record line: a state code (0 skipped, 1 init, 2 failure) or a region of
+    # 4 or 8 finite numbers
+    parts = line.split(",")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        return False
+    if len(values) == 1:
+        return values[0] in (0.0, 1.0, 2.0)
+    return len(values) in (4, 8) and all(np.isfinite(values))
+
+
+def discard_incomplete_records(result_dir: str | Path, family: str, tracker: str, sequence: str,
+                               frames: int) -> int:
+    """Before a (re)run of ``tracker`` on ``sequence``: delete every results file a killed run
+    left incomplete, so that got10k tracks that sequence again instead of reusing it. OTB
+    family: ``<tracker>/<seq>.txt`` (``frames`` lines of 4 finite numbers); GOT-10k:
+    ``<tracker>/<seq>/<seq>_NNN.txt`` (the same) with its ``_time.txt``; VOT (supervised):
+    ``<tracker>/baseline/<seq>/<seq>_NNN.txt`` (``frames`` lines, each a state code 0/1/2 or a
+    4- or 8-value region) with its ``_time.txt``. Returns how many runs were discarded."""
+    base = Path(result_dir) / tracker
+    if family == "otb":
+        return int(discard_incomplete_record(base / f"{sequence}.txt", frames))
+    folder = base / sequence if family == "got10k" else base / "baseline" / sequence
+    records = sorted(folder.glob(f"{sequence}_[0-9][0-9][0-9].txt"))
+    bad = []
+    for path in records:
+        if family == "got10k":
+            ok = not discard_incomplete_record(path, frames)
+        else:
+            lines = path.read_text(errors="replace").strip().split("\n")
+            ok = len(lines) == frames and all(_vot_line_ok(x) for x in lines)
+            if not ok:
+                log.warning("%s: incomplete or damaged results (expected %d lines); tracking "
+                            "again", path, frames)
+                path.unlink()
+        if not ok:
+            bad.append(path)
+    if bad:
+        # the time file holds one column per repetition; it no longer matches the records
+        (folder / f"{sequence}_time.txt").unlink(missing_ok=True)
+        for path in records:  # later repetitions would append their times to a wrong file
+            path.unlink(missing_ok=True)
+    return len(bad)

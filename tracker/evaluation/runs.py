@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from tracker.errors import InputError
+from tracker.evaluation.protocol import discard_incomplete_records
 from tracker.evaluation.trackers import make_tracker
 
 log = logging.getLogger(__name__)
@@ -64,15 +65,14 @@ def _run_one(task: tuple[str, bool, str | None, tuple, int]) -> tuple[str, str]:
     if spec not in trackers:
         trackers[spec] = make_tracker(spec, rotated, backend, overrides)
     full = exp.dataset
+    name = trackers[spec].name
     if _WORKER["family"] == "otb":
-        from tracker.evaluation.protocol import discard_incomplete_record
-
-        record_dir = Path(exp.result_dir) / trackers[spec].name
         # got10k's OTB experiment makes these folders with a check-then-create that two
         # workers finishing their first sequences at once can both lose (EEXIST)
-        (record_dir / "times").mkdir(parents=True, exist_ok=True)
-        files, _ = full[index]
-        discard_incomplete_record(record_dir / f"{full.seq_names[index]}.txt", len(files))
+        (Path(exp.result_dir) / name / "times").mkdir(parents=True, exist_ok=True)
+    files = full[index][0]  # VOT datasets add a third item (meta)
+    discard_incomplete_records(exp.result_dir, _WORKER["family"], name, full.seq_names[index],
+                               len(files))
     exp.dataset = SequenceSubset(full, [index])
     try:
         # got10k narrates on stdout; keep stdout for our table

@@ -77,6 +77,7 @@ class Trainer:
                                          weight_decay=t.weight_decay)
         self.step = 0
         self.best_auc = -1.0
+        self.resumed = False
         if resume is not None:
             self.resume(resume)
 
@@ -119,6 +120,7 @@ class Trainer:
                         "(train.freeze_backbone changed?); starting a fresh optimizer", path)
         self.step = int(payload["step"])
         self.best_auc = float(payload.get("best_auc", -1.0))
+        self.resumed = True
 
     # -- one step ------------------------------------------------------------------------------
 
@@ -188,6 +190,7 @@ class Trainer:
         loader = torch.utils.data.DataLoader(data, batch_size=None, num_workers=t.workers,
                                              worker_init_fn=_quiet_worker)
         if self.rank == 0:
+            self._refuse_a_used_out()
             self.out.mkdir(parents=True, exist_ok=True)
             for name in ("log.csv", "val.csv"):
                 drop_rows_after(self.out / name, self.step)
@@ -197,6 +200,7 @@ class Trainer:
         bar = tqdm(total=t.steps, initial=self.step, disable=not progress or self.rank != 0,
                    unit="step", desc="training")
         start, pairs = time.perf_counter(), 0
+        stop = _Stop()
         try:
             for batch in loader:
                 terms = self.train_step(batch)
@@ -222,18 +226,34 @@ class Trainer:
                     auc = self.validate()
                     if board is not None and auc is not None:
                         board.add_scalar("val/auc", auc, self.step)
-                if self.step % t.checkpoint_every == 0 or self.step == t.steps:
+                if self.step % t.checkpoint_every == 0 or self.step == t.steps or stop.signal:
                     self.save(self.out / "latest.pt")
+                if stop.signal and self.step < t.steps:
+                    log.warning("%s: stopped after step %d; %s holds it (continue with "
+                                "--resume)", stop.signal, self.step, self.out / "latest.pt")
+                    raise KeyboardInterrupt(stop.signal)
             if self.step == t.steps and self.rank == 0:
                 # weights and config only: the file to ship or track with
                 self._check_finite()
                 save_checkpoint(self.out / "final.pt", self.model, self.cfg, step=self.step)
         finally:
+            stop.restore()
             bar.close()
             if log_file:
                 log_file.close()
             if board is not None:
                 board.close()
+
+    def _refuse_a_used_out(self) -> None:
+        """A fresh run never overwrites another run's checkpoints: an ``out_dir`` that holds
+        one needs ``--resume`` (or another folder)."""
+        if self.resumed:
+            return
+        used = [n for n in ("latest.pt", "best.pt", "final.pt") if (self.out / n).is_file()]
+        if used:
+            raise TrainingError(f"--out '{self.out}' already holds a run ({', '.join(used)}): "
+                                f"pass --resume {self.out / 'latest.pt'} to continue it, or "
+                                f"choose another --out")
 
     def _tensorboard(self):
         """A SummaryWriter on ``OUT/tensorboard`` when ``train.tensorboard`` is on."""
@@ -292,6 +312,38 @@ class Trainer:
             exp = ExperimentFolder(root, os.path.join(tmp, "r"), os.path.join(tmp, "p"))
             exp.run(tracker)
             return float(exp.report(["val"])["val"]["overall"]["success_score"])
+
+
+class _Stop:
+    """While training: Ctrl-C, SIGTERM and SIGHUP only raise a flag, which the loop reads after
+    each whole step, so the weights it then saves are those of a finished step (a signal in
+    the middle of an optimizer update would leave them half-updated). ``restore`` puts the
+    previous handlers back. Off the main thread (where handlers cannot be set) it does nothing."""
+
+    def __init__(self) -> None:
+        import signal
+        import threading
+
+        self.signal: str | None = None
+        self._previous = {}
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                sig = getattr(signal, name)
+                self._previous[sig] = signal.signal(sig, self._raise_flag)
+
+    def _raise_flag(self, signum, frame) -> None:
+        import signal
+
+        self.signal = signal.Signals(signum).name
+
+    def restore(self) -> None:
+        import signal
+
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous = {}
 
 
 def drop_rows_after(path: Path, step: int) -> None:
