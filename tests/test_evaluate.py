@@ -377,6 +377,44 @@ def test_evaluate_killed_at_random_moments_resumes_to_the_uninterrupted_results(
     assert "seq3" in (tmp_path / "rep" / "data" / "per_sequence.csv").read_text()
 
 
+def test_evaluate_writes_an_html_report_with_every_table_and_plot_and_a_progress_bar(
+        tmp_path, sequences):
+    from html.parser import HTMLParser
+
+    write_otb(sequences[0], tmp_path / "data")
+    common = ["--benchmark", "folder", "--root", tmp_path / "data", "--tracker", "opencv-kcf",
+              "--tracker", "opencv-mil", "--results", tmp_path / "res", "--reports",
+              tmp_path / "rep"]
+    proc = run_evaluate(*common)
+    assert proc.returncode == 0, proc.stderr
+    assert "frame/s" in proc.stderr and f"{2 * len(sequences[0].frames)}/" in proc.stderr
+
+    class Page(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.cells, self.images, self.tables = [], [], 0
+
+        def handle_starttag(self, tag, attrs):
+            self.tables += tag == "table"
+            if tag == "img":
+                self.images.append(dict(attrs)["src"])
+
+        def handle_data(self, data):
+            self.cells.append(data.strip())
+
+    page = Page()
+    html_file = tmp_path / "rep" / "data" / "report.html"
+    page.feed(html_file.read_text())
+    assert page.tables == 2  # summary and per sequence
+    assert {"opencv-kcf", "opencv-mil", sequences[0].name} <= set(page.cells)
+    plots = sorted(p.name for p in (tmp_path / "rep" / "data" / "opencv-kcf").glob("*.png"))
+    assert plots and sorted(Path(src).name for src in page.images) == plots
+    assert all((html_file.parent / src).is_file() for src in page.images)
+    quiet = run_evaluate(*common, "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
+    assert "| opencv-kcf |" in quiet.stdout
+
+
 def test_evaluate_tool_bad_input_is_one_line(tmp_path, sequences):
     write_otb(sequences[0], tmp_path / "data")
     for args, fragment in [

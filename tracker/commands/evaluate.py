@@ -12,13 +12,15 @@ sequences already done unless --overwrite. ``--set tracking.KEY=VALUE`` changes 
 tracking parameters (a trained model's ``model.*`` cannot change); results are then named
 ``<tracker>+<hash of the overrides>`` so they never mix with the unchanged tracker's. With --rotated (VOT benchmarks) our trackers estimate
 the target's angle and are scored on their rotated boxes (polygon IoU). Reports: got10k's performance.json and plots, plus
-summary.md / summary.csv (all trackers) and per_sequence.csv in the benchmark's report folder.
+summary.md / summary.csv (all trackers), per_sequence.csv and report.html (tables and plots, for a
+browser) in the benchmark's report folder. A progress bar counts frames (--quiet: none).
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
 import logging
+import os
 import sys
 
 log = logging.getLogger("eqtrack.evaluate")
@@ -48,11 +50,15 @@ def main_impl(argv=None) -> int:
                    help="VOT benchmarks: our trackers estimate the angle and answer rotated "
                         "boxes, scored by polygon IoU (results named <tracker>-rotated)")
     add_backend_argument(p)
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar and no got10k narration (the table still prints)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="tracking.KEY=VALUE for our trackers, e.g. --set tracking.scale_lr=0.4 "
                         "(repeatable)")
     args = p.parse_args(argv)
     setup_logging()
+    if args.quiet:
+        logging.getLogger().setLevel(logging.WARNING)
     for o in args.overrides:
         if not o.partition("=")[0].strip().startswith("tracking."):
             raise InputError(f"--set {o}: only tracking.* can change; a trained model's "
@@ -76,10 +82,12 @@ def main_impl(argv=None) -> int:
     for t in built:
         check_results_identity(exp.result_dir, t.name, tracker_identity(t))
     run_all(args.benchmark, args.root, args.results, args.reports, args.tracker, args.workers,
-            args.rotated, args.backend, tuple(args.overrides))
+            args.rotated, args.backend, tuple(args.overrides), progress=not args.quiet)
     from tracker.evaluation.reports import write_report
 
-    with contextlib.redirect_stdout(sys.stderr):  # got10k narrates its report on stdout
+    # got10k narrates its report on stdout
+    with open(os.devnull, "w") as sink, \
+            contextlib.redirect_stdout(sink if args.quiet else sys.stderr):
         files = write_report(args.benchmark, exp, names)
     if files and files[0].suffix == ".md":
         print(files[0].read_text())

@@ -40,11 +40,7 @@ def write_tables(rows: list[dict], out_dir: str | Path, stem: str, title: str) -
     ``stem.md`` and ``stem.csv`` in ``out_dir``; columns nobody filled are dropped."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    keys = [k for k in rows[0]] if rows else []
-    for r in rows[1:]:
-        keys += [k for k in r if k not in keys]
-    order = [c for c in COLUMNS if c in keys] + [k for k in keys if k not in COLUMNS]
-    cols = [c for c in order if any(r.get(c) is not None for r in rows)]
+    cols = _columns(rows)
     md, csv_path = out / f"{stem}.md", out / f"{stem}.csv"
     with open(csv_path, "w", newline="") as f:
         w = csv.writer(f)
@@ -169,4 +165,51 @@ def write_report(benchmark: str, exp, names: list[str]) -> list[Path]:
         files += write_tables(per_seq, out, "per_sequence", title)[1:]
     if per_tag:
         files += write_tables(per_tag, out, "per_attribute", title)[1:]
+    # got10k draws its plots into <report_dir>/<first tracker>/
+    plots = sorted((out / names[0]).glob("*.png")) if names else []
+    files.append(write_html(out / "report.html", title,
+                            [("Summary", summary), ("Per attribute", per_tag),
+                             ("Per sequence", per_seq)], plots))
     return files
+
+
+def _columns(rows: list[dict]) -> list[str]:
+    keys: list[str] = []
+    for r in rows:
+        keys += [k for k in r if k not in keys]
+    order = [c for c in COLUMNS if c in keys] + [k for k in keys if k not in COLUMNS]
+    return [c for c in order if any(r.get(c) is not None for r in rows)]
+
+
+def write_html(path: str | Path, title: str, sections: list[tuple[str, list[dict]]],
+               images: list[Path]) -> Path:
+    """One self-contained page a browser opens: ``title``, a table per non-empty section
+    (``(heading, rows)``, columns as in :func:`write_tables`) and the ``images`` (got10k's
+    plots), linked relative to the page. Returns ``path``."""
+    import html
+
+    path = Path(path)
+    parts = ["<!DOCTYPE html>", "<html><head><meta charset=\"utf-8\">",
+             f"<title>{html.escape(title)}</title>",
+             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+             "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}"
+             "td:first-child,th:first-child{text-align:left}img{max-width:48%;margin:4px}"
+             "</style></head><body>", f"<h1>{html.escape(title)}</h1>"]
+    for heading, rows in sections:
+        if not rows:
+            continue
+        cols = _columns(rows)
+        parts.append(f"<h2>{html.escape(heading)}</h2><table><tr>"
+                     + "".join(f"<th>{html.escape(c)}</th>" for c in cols) + "</tr>")
+        for r in rows:
+            parts.append("<tr>" + "".join(f"<td>{html.escape(_fmt(r.get(c)))}</td>"
+                                          for c in cols) + "</tr>")
+        parts.append("</table>")
+    if images:
+        parts.append("<h2>Plots</h2>")
+        for img in images:
+            rel = os.path.relpath(img, path.parent)
+            parts.append(f"<img src=\"{html.escape(rel)}\" alt=\"{html.escape(img.stem)}\">")
+    parts.append("</body></html>")
+    path.write_text("\n".join(parts) + "\n")
+    return path

@@ -10,9 +10,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import os
 import shutil
 import sys
 from pathlib import Path
+
+from tqdm import tqdm
 
 from tracker.errors import InputError
 from tracker.evaluation.protocol import discard_incomplete_records
@@ -44,7 +47,8 @@ class SequenceSubset:
         return getattr(self._dataset, name)
 
 
-def _init_worker(benchmark: str, root: str, results: str, reports: str) -> None:
+def _init_worker(benchmark: str, root: str, results: str, reports: str,
+                 narrate: bool = True) -> None:
     import cv2
     import torch
 
@@ -56,9 +60,10 @@ def _init_worker(benchmark: str, root: str, results: str, reports: str) -> None:
     _WORKER["exp"] = open_benchmark(benchmark, root, results, reports)
     _WORKER["family"] = get_benchmark(benchmark).family
     _WORKER["trackers"] = {}
+    _WORKER["narration"] = sys.stderr if narrate else open(os.devnull, "w")
 
 
-def _run_one(task: tuple[str, bool, str | None, tuple, int]) -> tuple[str, str]:
+def _run_one(task: tuple[str, bool, str | None, tuple, int]) -> tuple[str, str, int]:
     spec, rotated, backend, overrides, index = task
     exp = _WORKER["exp"]
     trackers = _WORKER["trackers"]
@@ -75,34 +80,47 @@ def _run_one(task: tuple[str, bool, str | None, tuple, int]) -> tuple[str, str]:
                                len(files))
     exp.dataset = SequenceSubset(full, [index])
     try:
-        # got10k narrates on stdout; keep stdout for our table
-        with contextlib.redirect_stdout(sys.stderr):
+        # got10k narrates on stdout; keep stdout for our table (and --quiet silences it)
+        with contextlib.redirect_stdout(_WORKER["narration"]):
             exp.run(trackers[spec])
     finally:
         exp.dataset = full
-    return trackers[spec].name, full.seq_names[index]
+    return name, full.seq_names[index], len(files)
 
 
 def run_all(benchmark: str, root: str, results: str, reports: str, specs: list[str],
             workers: int, rotated: bool = False, backend: str | None = None,
-            overrides: tuple[str, ...] = ()) -> None:
-    """Run every tracker on every sequence, ``workers`` processes at a time (resumable)."""
+            overrides: tuple[str, ...] = (), progress: bool = True) -> None:
+    """Run every tracker on every sequence, ``workers`` processes at a time (resumable), with
+    one progress bar over all frames (``progress``; sequences already done count at once)."""
     from tracker.evaluation.benchmarks import open_benchmark
 
-    n = len(open_benchmark(benchmark, root, results, reports).dataset.seq_names)
+    dataset = open_benchmark(benchmark, root, results, reports).dataset
+    frames = [len(dataset[i][0]) for i in range(len(dataset.seq_names))]
     # sequence-major, trackers interleaved: with N workers every tracker runs beside every
     # other alike, so no tracker's time files are made only while it competes with itself
-    tasks = [(spec, rotated, backend, tuple(overrides), i) for i in range(n) for spec in specs]
-    if workers <= 1:
-        _init_worker(benchmark, root, results, reports)
-        for t in tasks:
-            name, seq = _run_one(t)
-            log.info("%s: %s done", name, seq)
-        return
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(workers, _init_worker, (benchmark, root, results, reports)) as pool:
-        for name, seq in pool.imap_unordered(_run_one, tasks):
-            log.info("%s: %s done", name, seq)
+    tasks = [(spec, rotated, backend, tuple(overrides), i) for i in range(len(frames))
+             for spec in specs]
+    bar = tqdm(total=sum(frames[t[-1]] for t in tasks), unit="frame", desc=benchmark,
+               disable=not progress, file=sys.stderr, smoothing=0.1)
+    init = (benchmark, root, results, reports, progress)
+
+    def done(i: int, name: str, seq: str, n: int) -> None:
+        bar.update(n)
+        bar.set_postfix_str(f"{i + 1}/{len(tasks)} {name} {seq}")
+
+    try:
+        if workers <= 1:
+            _init_worker(*init)
+            for i, t in enumerate(tasks):
+                done(i, *_run_one(t))
+            return
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(workers, _init_worker, init) as pool:
+            for i, result in enumerate(pool.imap_unordered(_run_one, tasks)):
+                done(i, *result)
+    finally:
+        bar.close()
 
 
 def discard_results(result_dir: str | Path, names: list[str]) -> None:
