@@ -56,8 +56,8 @@ class Backbone(nn.Module):
                              persistent=False)
         self.register_buffer("pixel_std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1) * 255.0,
                              persistent=False)
-        # set by tracker.inference.runtime.branches.fold_input_normalization on an inference copy whose
-        # input_conv has absorbed the normalization
+        # set by tracker.inference.runtime.branches.fold_input_normalization on an inference
+        # copy whose input_conv has absorbed the normalization
         self.normalization_folded = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -64,7 +64,7 @@ def main(argv=None) -> int:
         raise InputError(f"'{args.model}' is an OpenCV baseline: there is no network to export")
     tracker = tracker_from_spec(args.model, args.overrides, backend="torch")
     net, cfg = tracker.net, tracker.cfg
-    batches = tracker.inference.runtime.head_batches
+    batches = tracker.runtime.head_batches
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out '{out}' exists and is not a folder")

@@ -32,31 +32,36 @@ def demo_sequence(frames: int = DEMO_SPEC.num_frames, seed: int = 0):
 @dataclass
 class DemoRun:
     """One tracker on the demo scene: ``boxes [N, 4]`` xywh (the first is the given box),
-    ``polygons [N, 8]`` or None (trackers without an angle), success AUC, FPS of ``update``."""
+    ``polygons [N, 8]`` and ``angles [N]`` (degrees CCW from the first frame) or None (trackers
+    without an angle), success AUC, FPS of ``update``."""
 
     name: str
     boxes: np.ndarray
     polygons: np.ndarray | None
     auc: float
     fps: float
+    angles: np.ndarray | None = None
 
 
 def run_on(tracker, seq) -> DemoRun:
     """Track ``seq`` with ``tracker`` (got10k API) from its first ground-truth box."""
     tracker.init(seq.frames[0], seq.boxes[0])
     rotated = getattr(tracker, "orientation", None) is not None
-    boxes, polygons, seconds = [seq.boxes[0]], [], 0.0
+    boxes, polygons, angles, seconds = [seq.boxes[0]], [], [], 0.0
     if rotated:
         polygons.append(tracker.polygon)
+        angles.append(tracker.angle)
     for frame in seq.frames[1:]:
         start = time.perf_counter()
         boxes.append(np.asarray(tracker.update(frame), dtype=np.float64))
         seconds += time.perf_counter() - start
         if rotated:
             polygons.append(tracker.polygon)
+            angles.append(tracker.angle)
     boxes = np.asarray(boxes)
     return DemoRun(tracker.name, boxes, np.asarray(polygons) if rotated else None,
-                   success_auc(boxes, seq.boxes), (len(seq.frames) - 1) / max(seconds, 1e-9))
+                   success_auc(boxes, seq.boxes), (len(seq.frames) - 1) / max(seconds, 1e-9),
+                   np.asarray(angles) if rotated else None)
 
 
 def _panel(frame: np.ndarray, truth, run: DemoRun, index: int, colour) -> np.ndarray:

@@ -202,6 +202,33 @@ def expected_average_overlap(runs: list[BaselineRun], low: int, high: int) -> fl
 # ---------------------------------------------------------------------------------------------
 # region overlaps
 
+def accuracy_robustness(runs: list[BaselineRun], burnin: int = 10) -> tuple[float, float]:
+    """VOT's accuracy and robustness of reset-based runs (the toolkit's
+    ``supervised_average_ar``): per run, accuracy is the mean overlap of its tracked frames but
+    the first ``burnin`` frames from each initialisation (the initialisation included); per
+    sequence, accuracy and failure count are averaged over its repetitions; both are then
+    averaged over sequences weighted by their length. Returns ``(accuracy, robustness)``,
+    robustness in failures per sequence (0 = never failed)."""
+    by_sequence: dict[str, list[BaselineRun]] = {}
+    for run in runs:
+        by_sequence.setdefault(run.sequence, []).append(run)
+    accuracy = failures = weight = 0.0
+    for seq_runs in by_sequence.values():
+        per_run = []
+        for run in seq_runs:
+            keep = np.isfinite(run.overlaps)
+            for start in run.inits:
+                keep[start:start + max(burnin, 1)] = False
+            per_run.append(float(run.overlaps[keep].mean()) if keep.any() else 0.0)
+        w = seq_runs[0].num_frames
+        accuracy += w * float(np.mean(per_run))
+        failures += w * float(np.mean([len(r.failures) for r in seq_runs]))
+        weight += w
+    if not weight:
+        raise ValueError("no runs")
+    return accuracy / weight, failures / weight
+
+
 def _regions(values: np.ndarray) -> np.ndarray:
     """Shapely polygons from ``[N, 4]`` xywh boxes or ``[N, 2K]`` polygons (K >= 3); rows with
     non-finite values become empty polygons."""
