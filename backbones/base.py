@@ -5,6 +5,8 @@ plugged into any head.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 from torch import nn
 
@@ -14,6 +16,16 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
+class StageShape(NamedTuple):
+    """What one named stage outputs: ``channels`` (per group element for group networks),
+    ``stride`` (input pixels per output cell) and ``group_order`` (1 for plain networks; then
+    stage maps are ``[B, channels, h, w]``, else ``[B, channels, group_order, h, w]``)."""
+
+    channels: int
+    stride: int
+    group_order: int = 1
+
+
 class Backbone(nn.Module):
     """Base class of all backbones.
 
@@ -21,8 +33,10 @@ class Backbone(nn.Module):
     normalizes inside, so callers never need to know which statistics a network expects).
     Output: float tensor ``[B, out_channels, h, w]`` with ``h ~ (H - offset) / stride``.
 
-    Subclasses set ``out_channels`` and ``stride`` and implement :meth:`features`, which receives
-    the normalized image. ``group_order`` is 1 for plain networks; group-equivariant networks
+    Every public entry point (``forward``, :meth:`stages`, :meth:`group_features`,
+    :meth:`regularization_loss`, ``attention_maps``) takes RGB 0..255. Subclasses set
+    ``out_channels`` and ``stride`` and implement :meth:`features` and :meth:`_stages`, which
+    receive the normalized image, and :meth:`stage_shapes`. ``group_order`` is 1 for plain networks; group-equivariant networks
     report the size of their group and pool the group axis before returning, so heads stay plain.
     """
 
@@ -42,8 +56,8 @@ class Backbone(nn.Module):
                              persistent=False)
         self.register_buffer("pixel_std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1) * 255.0,
                              persistent=False)
-        # set by tracker.runtime.branches.fold_input_normalization on an inference copy whose
-        # input_conv has absorbed the normalization
+        # set by tracker.inference.runtime.branches.fold_input_normalization on an inference
+        # copy whose input_conv has absorbed the normalization
         self.normalization_folded = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -67,13 +81,17 @@ class Backbone(nn.Module):
         raise NotImplementedError
 
     def stages(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Named intermediate outputs of a *normalized* image, in network order. Plain networks
-        give ``[B, C, h, w]`` maps, group networks group-resolved ``[B, C, |G|, h, w]`` ones."""
+        """Named intermediate outputs of an RGB 0..255 image ``[B, 3, H, W]``, in network order,
+        shaped as :meth:`stage_shapes` says: plain networks give ``[B, C, h, w]`` maps, group
+        networks group-resolved ``[B, C, |G|, h, w]`` ones."""
+        return self._stages(self.normalize(x))
+
+    def _stages(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         raise NotImplementedError(f"{type(self).__name__} exposes no stage outputs")
 
-    def stage_outputs(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """:meth:`stages` of an RGB 0..255 image ``[B, 3, H, W]``."""
-        return self.stages(self.normalize(x))
+    def stage_shapes(self) -> dict[str, StageShape]:
+        """Per stage of :meth:`stages` (same names, same order): its :class:`StageShape`."""
+        raise NotImplementedError(f"{type(self).__name__} exposes no stage outputs")
 
     def group_features(self, x: torch.Tensor) -> torch.Tensor:
         """Group-resolved output ``[B, out_channels, group_order, h, w]`` of an RGB 0..255 image
@@ -86,9 +104,11 @@ class Backbone(nn.Module):
         ``[B, C, h, w]`` (lets a tracker compute group features once and use both)."""
         return g.amax(dim=2)
 
-    def regularization_loss(self, x: torch.Tensor) -> torch.Tensor | None:
+    def regularization_loss(self, x: torch.Tensor, generator: torch.Generator | None = None
+                            ) -> torch.Tensor | None:
         """Extra training loss of the backbone on RGB 0..255 images (already weighted), or None.
-        The IEN backbone returns its implicit-equivariance loss here."""
+        The IEN backbone returns its implicit-equivariance loss here; any randomness it needs
+        comes from ``generator`` (``None``: torch's global one)."""
         return None
 
     def exact_size(self, size: int) -> bool:

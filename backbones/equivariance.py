@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .gconv import UnknownGroupError
+from .registry import Registry
 
 FORMS = ("regular", "pooled", "invariant")
 
@@ -77,17 +78,17 @@ class TransformSet:
         return rotate(x, k * 360.0 / self.rotations)
 
 
-TRANSFORMS = {"p4": TransformSet("p4", 4, False), "p4m": TransformSet("p4m", 4, True),
-              "c8": TransformSet("c8", 8, False), "d8": TransformSet("d8", 8, True)}
+# the transform sets equivariance is measured and regularized under: the conv groups' (p4,
+# p4m) and finer ones (c8, d8: 45-degree turns, bilinear) that no network is exact under
+TRANSFORMS = Registry("group", {
+    "p4": TransformSet("p4", 4, False), "p4m": TransformSet("p4m", 4, True),
+    "c8": TransformSet("c8", 8, False), "d8": TransformSet("d8", 8, True)},
+    error=UnknownGroupError)
 
 
 def get_transforms(name: str) -> TransformSet:
     """The transform set ``name`` (``p4``, ``p4m``, ``c8``, ``d8``)."""
-    try:
-        return TRANSFORMS[name]
-    except (KeyError, TypeError):
-        raise UnknownGroupError(f"unknown group {name!r}; known groups: "
-                                f"{', '.join(TRANSFORMS)}") from None
+    return TRANSFORMS.get(name)
 
 
 def rotate(x: torch.Tensor, degrees: float) -> torch.Tensor:
@@ -188,7 +189,9 @@ class FeatureAction:
                 raise ValueError(f"regular form: channel group size {bad[0]} does not divide the "
                                  f"{transforms.rotations} rotations of {transforms.name}")
 
-    def _parts(self, channels: int):
+    def channel_groups(self, channels: int):
+        """The channel groups a stage of ``channels`` channels splits into
+        (:func:`channel_groups`); ``ValueError`` when the split does not fit."""
         return channel_groups(channels, self.sizes, self.proportions)
 
     def prepare(self, f: torch.Tensor) -> torch.Tensor:
@@ -202,7 +205,7 @@ class FeatureAction:
             if self.form == "invariant":
                 return f
         if self.form == "pooled":
-            return _pool_groups(f, self._parts(f.size(1)))
+            return _pool_groups(f, self.channel_groups(f.size(1)))
         return f
 
     def act(self, f: torch.Tensor, e: int) -> torch.Tensor:
@@ -210,7 +213,7 @@ class FeatureAction:
             k, m = self.t.element(e)
             if f.dim() == 5:
                 return self.group.act_regular(f, self.group.index(k, m))
-            f = f.index_select(1, _channel_perm(self._parts(f.size(1)), k, m, f.device))
+            f = f.index_select(1, _channel_perm(self.channel_groups(f.size(1)), k, m, f.device))
         return self.t.apply(f, e)
 
 
@@ -246,16 +249,19 @@ class ImplicitEquivarianceLoss(nn.Module):
             raise ValueError("the IEN loss form must be 'pooled' or 'regular'")
         self.action = FeatureAction(self.transforms, form, None, group_sizes, group_proportions)
 
-    def forward(self, backbone, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def forward(self, backbone, x: torch.Tensor, generator: torch.Generator | None = None
+                ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """``(loss, {stage: term})`` on RGB 0..255 images ``x [B, 3, S, S]``; each image gets
+        one random non-identity transform, drawn from ``generator`` (``None``: torch's global
+        generator)."""
         x = _square_exact_crop(backbone, x)
         t = self.transforms
         interpolated = not all(t.exact(e) for e in range(t.size))
         if interpolated:
             x = x * disc_mask(x.size(-1), x.device)
-        # torch's generator, so seeding torch makes training runs reproducible
-        elems = torch.randint(1, t.size, (x.size(0),)).tolist()
+        elems = torch.randint(1, t.size, (x.size(0),), generator=generator).tolist()
         tx = torch.stack([t.apply(xi, e) for xi, e in zip(x, elems)])
-        both = backbone.stage_outputs(torch.cat([x, tx]))
+        both = backbone.stages(torch.cat([x, tx]))
         terms = {}
         b = x.size(0)
         for name in self.layers:
@@ -295,10 +301,10 @@ def equivariance_error(backbone, images: torch.Tensor, transforms: str = "p4",
     interpolated = not all(t.exact(e) for e in range(t.size))
     if interpolated:
         images = images * disc_mask(h, images.device)
-    ref = {k: action.prepare(v) for k, v in backbone.stage_outputs(images).items()}
+    ref = {k: action.prepare(v) for k, v in backbone.stages(images).items()}
     out: dict[str, dict[str, float]] = {k: {} for k in ref}
     for e in range(1, t.size):
-        got = backbone.stage_outputs(t.apply(images, e).contiguous())
+        got = backbone.stages(t.apply(images, e).contiguous())
         for name, f in ref.items():
             want = action.act(f, e)
             diff = action.prepare(got[name]) - want

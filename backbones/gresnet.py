@@ -1,7 +1,9 @@
 """Group-equivariant CIResNet-22 (p4, p4m) with optional attention (Romero et al. 2020).
 
-Same topology as :class:`backbones.resnet.CIResNet22` (7x7/2 stem, 2x2 max-pool, 3 CIR units,
-a CIR-D unit, 3 CIR units; stride 8), with lifting / group convolutions and group batch norm.
+The topology of :class:`backbones.resnet.CIResNet22` (7x7/2 stem, 2x2 max-pool, 3 CIR units,
+a CIR-D unit, 3 CIR units; stride 8; built by the same
+:func:`backbones.resnet.ciresnet22_stages`), with lifting / group convolutions and group batch
+norm.
 The output is max-pooled over the group axis, so heads see plain ``[B, C, h, w]`` maps that are
 rotation-invariant per channel; :meth:`group_features` keeps the group axis for orientation
 estimation. Inputs of side 5 mod 8 (125 -> 5x5, 253 -> 21x21: still a 17x17 response) are
@@ -18,10 +20,18 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import Backbone
-from .gconv import (Group, GroupAttention, GroupBatchNorm2d, GroupConv2d, LiftingConv2d,
-                    get_group, group_pool)
+from .base import Backbone, StageShape
+from .gconv import (
+    Group,
+    GroupAttention,
+    GroupBatchNorm2d,
+    GroupConv2d,
+    LiftingConv2d,
+    get_group,
+    group_pool,
+)
 from .registry import register_backbone
+from .resnet import EXPANSION, STAGE_STRIDES, STAGES, STEM_CHANNELS, ciresnet22_stages
 
 ATTENTION_STAGES = ("layer1", "layer2")
 
@@ -32,7 +42,7 @@ class GroupCIBottleneck(nn.Module):
     With ``attention`` the 3x3 group convolution's input is re-weighted by
     :class:`GroupAttention` (the "fA" form of attentive G-CNNs)."""
 
-    expansion = 4
+    expansion = EXPANSION
 
     def __init__(self, group: Group, in_fields: int, planes: int, pool: bool = False,
                  attention: bool = False, reduction: int = 8) -> None:
@@ -93,30 +103,26 @@ class GroupCIResNet22(Backbone):
             raise ValueError(f"attention_reduction must be a positive integer, "
                              f"got {attention_reduction!r}")
         fields = {}
-        for name, base in (("stem", 64), ("layer1 planes", 64), ("layer2 planes", 128)):
+        bases = {"stem": STEM_CHANNELS, **{n: base for n, (base, _) in STAGES.items()}}
+        for name, base in bases.items():
             flat = int(round(base * width))
             if flat < n or flat % n:
+                what = "stem" if name == "stem" else f"{name} planes"
                 raise ValueError(
-                    f"width {width} gives {flat} channels for the {name}, not a positive multiple "
+                    f"width {width} gives {flat} channels for the {what}, not a positive multiple "
                     f"of the order {n} of group {g.name}; choose a width with "
                     f"{base}*width divisible by {n}")
             fields[name] = flat // n
-        stem, planes1, planes2 = fields["stem"], fields["layer1 planes"], fields["layer2 planes"]
-        att1, att2 = "layer1" in attention, "layer2" in attention
+        stem = fields["stem"]
         self.stem = nn.Sequential(LiftingConv2d(g, 3, stem, 7, stride=2), GroupBatchNorm2d(g, stem),
                                   nn.ReLU(inplace=True), nn.MaxPool2d(2, 2))
-        c1 = planes1 * GroupCIBottleneck.expansion
-        self.layer1 = nn.Sequential(
-            GroupCIBottleneck(g, stem, planes1, attention=att1, reduction=attention_reduction),
-            *[GroupCIBottleneck(g, c1, planes1, attention=att1, reduction=attention_reduction)
-              for _ in range(2)])
-        c2 = planes2 * GroupCIBottleneck.expansion
-        self.layer2 = nn.Sequential(
-            GroupCIBottleneck(g, c1, planes2, pool=True, attention=att2,
-                              reduction=attention_reduction),
-            *[GroupCIBottleneck(g, c2, planes2, attention=att2, reduction=attention_reduction)
-              for _ in range(3)])
-        self.out_channels = c2
+        self.layer1, self.layer2 = ciresnet22_stages(
+            lambda stage, cin, p, pool: GroupCIBottleneck(g, cin, p, pool=pool,
+                                                          attention=stage in attention,
+                                                          reduction=attention_reduction),
+            stem, {name: fields[name] for name in STAGES})
+        self._fields = {"stem": stem, **{name: fields[name] * EXPANSION for name in STAGES}}
+        self.out_channels = self._fields["layer2"]
         for m in self.modules():
             if isinstance(m, GroupBatchNorm2d):
                 nn.init.ones_(m.weight)
@@ -142,7 +148,11 @@ class GroupCIResNet22(Backbone):
     def pool_group(self, g: torch.Tensor) -> torch.Tensor:
         return g.amax(dim=2) if self.pool_mode == "max" else g.mean(dim=2)
 
-    def stages(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    def stage_shapes(self) -> dict[str, StageShape]:
+        return {name: StageShape(self._fields[name], stride, self.group_order)
+                for name, stride in STAGE_STRIDES.items()}
+
+    def _stages(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         s0 = self.stem(x)
         s1 = self.layer1(s0)
         s2 = self.layer2(s1)

@@ -36,15 +36,14 @@ class IENResNet22(CIResNet22):
         self.ien = ImplicitEquivarianceLoss(layers, transforms, form, group_sizes,
                                             group_proportions)
         # validate the channel split of every tapped stage now, not at the first training step
-        channels = {"stem": self.stem[0].out_channels,
-                    "layer1": self.layer1[-1].conv3.out_channels,
-                    "layer2": self.out_channels}
+        shapes = self.stage_shapes()
         for name in layers:
-            self.ien.action._parts(channels[name])
+            self.ien.action.channel_groups(shapes[name].channels)
 
-    def regularization_loss(self, x: torch.Tensor) -> torch.Tensor | None:
+    def regularization_loss(self, x: torch.Tensor, generator: torch.Generator | None = None
+                            ) -> torch.Tensor | None:
         """``beta * IEN loss`` on RGB 0..255 images ``[B, 3, S, S]``; None when ``beta`` is 0."""
         if self.beta == 0:
             return None
-        loss, _ = self.ien(self, x)
+        loss, _ = self.ien(self, x, generator)
         return self.beta * loss

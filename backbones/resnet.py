@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import Backbone
+from .base import Backbone, StageShape
 from .registry import register_backbone
 
 
@@ -21,6 +21,15 @@ def _init_weights(module: nn.Module) -> None:
         elif isinstance(m, nn.BatchNorm2d):
             nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)
+
+
+# CIResNet-22's topology, shared by the plain and the group networks (backbones.gresnet):
+# channels of the stem and planes of each residual stage at width 1.0, each stage's units
+# (True: the CIR-D unit that downsamples), and each stage's stride
+STEM_CHANNELS = 64
+STAGES = {"layer1": (64, (False, False, False)), "layer2": (128, (True, False, False, False))}
+STAGE_STRIDES = {"stem": 4, "layer1": 4, "layer2": 8}
+EXPANSION = 4  # a CIR unit's output channels per plane
 
 
 @register_backbone("alexnet")
@@ -51,12 +60,22 @@ class AlexNet(Backbone):
     def input_conv(self) -> nn.Conv2d:
         return self.body[0]
 
-    def stages(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    # stage name -> (index after its last layer in ``body``, stride)
+    _STAGES = {"conv1": (4, 4), "conv2": (8, 8), "conv4": (14, 8), "conv5": (15, 8)}
+
+    def _stages(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         out, start = {}, 0
-        for name, end in (("conv1", 4), ("conv2", 8), ("conv4", 14), ("conv5", 15)):
+        for name, (end, _) in self._STAGES.items():
             x = self.body[start:end](x)
             out[name], start = x, end
         return out
+
+    def stage_shapes(self) -> dict[str, StageShape]:
+        convs = [m for m in self.body if isinstance(m, nn.Conv2d)]
+        channels = dict(zip(("conv1", "conv2", "conv3", "conv4", "conv5"),
+                            (c.out_channels for c in convs)))
+        return {name: StageShape(channels[name], stride)
+                for name, (_, stride) in self._STAGES.items()}
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)
@@ -72,7 +91,7 @@ class CIBottleneck(nn.Module):
     convolution itself stays at stride 1 and the unit downsamples without padding artefacts.
     """
 
-    expansion = 4
+    expansion = EXPANSION
 
     def __init__(self, in_channels: int, planes: int, pool: bool = False) -> None:
         super().__init__()
@@ -99,6 +118,20 @@ class CIBottleneck(nn.Module):
         return y if self.pool is None else self.pool(y)
 
 
+def ciresnet22_stages(unit, stem_channels: int, planes: dict[str, int]) -> list[nn.Sequential]:
+    """The residual stages of CIResNet-22, ``[layer1, layer2]``, built from
+    ``unit(stage, in_channels, planes, pool)`` (a plain or a group CIR unit) with ``planes``
+    per stage name, in network order."""
+    stages, cin = [], stem_channels
+    for name, (_, pools) in STAGES.items():
+        units = []
+        for pool in pools:
+            units.append(unit(name, cin, planes[name], pool))
+            cin = planes[name] * EXPANSION
+        stages.append(nn.Sequential(*units))
+    return stages
+
+
 @register_backbone("resnet22")
 class CIResNet22(Backbone):
     """CIResNet-22 of SiamDW: 7x7/2 stem, 2x2 max-pool, 3 CIR units, 1 CIR-D unit, 3 CIR units.
@@ -114,18 +147,14 @@ class CIResNet22(Backbone):
 
     def __init__(self, width: float = 1.0) -> None:
         super().__init__()
-        stem = max(4, int(round(64 * width)))
-        planes1 = max(1, int(round(64 * width)))
-        planes2 = max(1, int(round(128 * width)))
+        stem = max(4, int(round(STEM_CHANNELS * width)))
+        planes = {name: max(1, int(round(base * width))) for name, (base, _) in STAGES.items()}
         self.stem = nn.Sequential(nn.Conv2d(3, stem, 7, 2, bias=False), nn.BatchNorm2d(stem),
                                   nn.ReLU(inplace=True), nn.MaxPool2d(2, 2))
-        c1 = planes1 * CIBottleneck.expansion
-        self.layer1 = nn.Sequential(CIBottleneck(stem, planes1), CIBottleneck(c1, planes1),
-                                    CIBottleneck(c1, planes1))
-        c2 = planes2 * CIBottleneck.expansion
-        self.layer2 = nn.Sequential(CIBottleneck(c1, planes2, pool=True),
-                                    *[CIBottleneck(c2, planes2) for _ in range(3)])
-        self.out_channels = c2
+        self.layer1, self.layer2 = ciresnet22_stages(
+            lambda _, cin, p, pool: CIBottleneck(cin, p, pool=pool), stem, planes)
+        self._channels = {"stem": stem, **{n: p * EXPANSION for n, p in planes.items()}}
+        self.out_channels = self._channels["layer2"]
         _init_weights(self)
         # zero-init the last BN of every residual branch (Goyal et al. 2017): each unit starts as
         # its shortcut, which trains better and keeps an untrained network's features usable
@@ -136,11 +165,15 @@ class CIResNet22(Backbone):
     def input_conv(self) -> nn.Conv2d:
         return self.stem[0]
 
-    def stages(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    def _stages(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         s0 = self.stem(x)
         s1 = self.layer1(s0)
         s2 = self.layer2(s1)
         return {"stem": s0, "layer1": s1, "layer2": s2}
+
+    def stage_shapes(self) -> dict[str, StageShape]:
+        return {name: StageShape(self._channels[name], stride)
+                for name, stride in STAGE_STRIDES.items()}
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.layer2(self.layer1(self.stem(x)))

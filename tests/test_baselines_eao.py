@@ -10,12 +10,25 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tracker.baselines import BASELINES, OpenCVTracker, build_baseline, integer_box, to_bgr
 from tracker.boxes import iou_xywh, rotated_to_polygon
 from tracker.data.synthetic import SequenceSpec, generate_sequence
-from tracker.eao import (BaselineRun, eao_curve, expected_average_overlap, read_vot_baseline,
-                         region_overlap, split_segments, vot_interval)
 from tracker.errors import ConfigError, InputError
+from tracker.evaluation.baselines import (
+    BASELINES,
+    OpenCVTracker,
+    build_baseline,
+    integer_box,
+    to_bgr,
+)
+from tracker.evaluation.eao import (
+    BaselineRun,
+    eao_curve,
+    expected_average_overlap,
+    read_vot_baseline,
+    region_overlap,
+    split_segments,
+    vot_interval,
+)
 
 SPEC = SequenceSpec(num_frames=20, width=200, height=150, object_size=(40, 30), distractors=0,
                     occlusion=False)
@@ -210,7 +223,7 @@ def test_eao_matches_hand_computation():
 
 def test_eao_is_nan_when_no_segment_reaches_the_interval(caplog):
     runs = [BaselineRun(np.ones(50), inits=[0])]
-    with caplog.at_level(logging.WARNING, logger="tracker.eao"):
+    with caplog.at_level(logging.WARNING, logger="tracker.evaluation.eao"):
         assert math.isnan(expected_average_overlap(runs, 100, 356))
     assert "undefined" in caplog.text
 

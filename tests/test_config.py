@@ -1,10 +1,11 @@
 import pytest
 import torch
 
-from tracker.build import DEFAULT_CONFIG, CONFIG_DIR, build_model, build_tracker, load_model
 from tracker.checkpoint import load_checkpoint, save_checkpoint
 from tracker.config import config_from_dict, config_to_dict, load_config
 from tracker.errors import CheckpointError, ConfigError
+from tracker.inference.build import build_tracker
+from tracker.model.build import CONFIG_DIR, DEFAULT_CONFIG, build_model, load_model
 
 
 def test_every_shipped_config_loads_and_builds():

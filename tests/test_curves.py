@@ -1,7 +1,7 @@
 import pytest
 
-from tracker.curves import plot_learning_curves, read_val_curve
 from tracker.errors import InputError
+from tracker.evaluation.curves import plot_learning_curves, read_val_curve
 
 
 def write(path, text):

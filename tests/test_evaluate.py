@@ -13,12 +13,19 @@ import numpy as np
 import pytest
 from got10k.trackers import Tracker
 
-from tracker.benchmarks import open_benchmark
-from tracker.data.pairs import FolderSource
-from tracker.evaluation import OneBasedFiles, file_to_eqtrack
-from tracker.data.synthetic import SequenceSpec, generate_sequence, write_got10k, write_otb, write_vot
+from tracker.data.layouts import file_to_eqtrack
+from tracker.data.sources import FolderSource
+from tracker.data.synthetic import (
+    SequenceSpec,
+    generate_sequence,
+    write_got10k,
+    write_otb,
+    write_vot,
+)
 from tracker.errors import InputError
-from tracker.reports import normalized_precision
+from tracker.evaluation.benchmarks import open_benchmark
+from tracker.evaluation.protocol import OneBasedFiles
+from tracker.evaluation.reports import normalized_precision
 
 ROOT = Path(__file__).resolve().parents[1]
 # small and simple: the protocols, not the trackers, are under test
@@ -103,7 +110,7 @@ def sequences():
 def test_got10k_vot_module_works_on_numpy_2():
     from got10k.experiments import vot
 
-    from tracker.got10k_compat import ExperimentVOTCompat
+    from tracker.evaluation.got10k_compat import ExperimentVOTCompat
 
     assert np.isnan(vot.np.NaN) and vot.np.zeros(2).shape == (2,)
     exp = ExperimentVOTCompat.__new__(ExperimentVOTCompat)
@@ -174,7 +181,7 @@ def test_a_vot_benchmark_on_a_folder_that_is_no_vot_dataset_never_downloads(tmp_
 
 
 def test_vot_oracle_reaches_eao_near_1_and_a_fixed_box_near_0(tmp_path):
-    from tracker.eao import expected_average_overlap, read_vot_baseline, vot_interval
+    from tracker.evaluation.eao import expected_average_overlap, read_vot_baseline, vot_interval
 
     # EAO averages over segment lengths 100..356: sequences must reach 100 frames
     long_seqs = [generate_sequence(dataclasses.replace(STILL, num_frames=110), seed=s,
@@ -196,7 +203,7 @@ def test_vot_oracle_reaches_eao_near_1_and_a_fixed_box_near_0(tmp_path):
     assert eao["oracle"] > 0.95, eao
     assert eao["fixed"] < 0.05, eao
     # the tool's tables: EAO per tracker, per-sequence and per-attribute (VOT's frame tags)
-    from tracker.reports import write_report
+    from tracker.evaluation.reports import write_report
 
     write_report("vot2018", exp, ["oracle", "fixed"])
     out = Path(exp.report_dir)
@@ -218,7 +225,7 @@ def test_missing_sequences_and_wrong_layouts_are_named(tmp_path, sequences):
         open_benchmark("otb2015", tmp_path / "otb")
     with pytest.raises(InputError, match="got10k-val: .* does not hold it.*val/list.txt"):
         open_benchmark("got10k-val", tmp_path / "otb")
-    with pytest.raises(InputError, match="unknown benchmark 'otb2099'; known: folder"):
+    with pytest.raises(InputError, match="unknown benchmark 'otb2099'; known benchmarks: folder"):
         open_benchmark("otb2099", tmp_path)
     with pytest.raises(InputError, match="root .* not found"):
         open_benchmark("vot2018", tmp_path / "nowhere")
@@ -307,6 +314,105 @@ def test_killed_results_are_redone_and_a_changed_config_never_reuses_old_ones(tm
     proc = run_evaluate(*common)
     assert proc.returncode == 2 and "another config or weights" in proc.stderr
     assert run_evaluate(*common, "--overwrite").returncode == 0
+
+
+@pytest.mark.parametrize("benchmark", ["got10k-val", "vot2018"])
+def test_killed_got10k_and_vot_results_are_redone_not_reused(tmp_path, sequences, benchmark):
+    if benchmark == "vot2018":
+        write_vot(sequences, tmp_path / "data")
+        record = tmp_path / "res" / "VOT2018" / "opencv-kcf" / "baseline" / "still1"
+    else:
+        write_got10k(sequences, tmp_path / "data")
+        record = tmp_path / "res" / "GOT-10k" / "opencv-kcf" / "still1"
+    record = record / "still1_001.txt"
+    common = ["--benchmark", benchmark, "--root", tmp_path / "data", "--tracker", "opencv-kcf",
+              "--results", tmp_path / "res", "--reports", tmp_path / "rep"]
+    assert run_evaluate(*common).returncode == 0
+    full = record.read_text()
+    for cut in (full[:len(full) // 2], "", full.replace("\n", "\nnan,", 1)):
+        record.write_text(cut)  # killed mid-write, before writing, or damaged
+        proc = run_evaluate(*common)
+        assert proc.returncode == 0, proc.stderr
+        assert "tracking again" in proc.stderr and "Traceback" not in proc.stderr
+        assert record.read_text() == full  # KCF is deterministic: the same boxes again
+    assert "tracking again" not in run_evaluate(*common).stderr  # complete ones are kept
+
+
+def test_evaluate_killed_at_random_moments_resumes_to_the_uninterrupted_results(tmp_path):
+    """Fault drill: SIGKILL ``eqtrack evaluate`` at seeded random moments while it writes
+    results, rerun it each time, and the results end equal to an uninterrupted run's."""
+    import signal
+    import time
+
+    for s in range(4):
+        write_otb(generate_sequence(STILL, seed=10 + s, name=f"seq{s}"), tmp_path / "data")
+    common = ["--benchmark", "folder", "--root", tmp_path / "data", "--tracker", "opencv-kcf",
+              "--reports", tmp_path / "rep"]
+    assert run_evaluate(*common, "--results", tmp_path / "clean").returncode == 0
+    clean = {p.name: p.read_text() for p in (tmp_path / "clean" / "data" / "opencv-kcf")
+             .glob("*.txt")}
+    out = tmp_path / "res" / "data" / "opencv-kcf"
+    rng = np.random.default_rng(7)
+    cmd = [sys.executable, str(ROOT / "tools" / "evaluate.py"), *map(str, common),
+           "--results", str(tmp_path / "res")]
+    kills = 0
+    for _ in range(3):
+        before = len(list(out.glob("*.txt"))) if out.is_dir() else 0
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 300
+        # kill once this run has written a new results file, a random moment later
+        while proc.poll() is None and time.monotonic() < deadline and \
+                (len(list(out.glob("*.txt"))) if out.is_dir() else 0) <= before:
+            time.sleep(0.02)
+        time.sleep(float(rng.uniform(0.0, 0.3)))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait(timeout=600)
+    assert kills >= 1
+    final = run_evaluate(*common, "--results", tmp_path / "res")
+    assert final.returncode == 0 and "Traceback" not in final.stderr, final.stderr
+    got = {p.name: p.read_text() for p in out.glob("*.txt")}
+    assert got == clean, f"after {kills} kills"
+    assert "seq3" in (tmp_path / "rep" / "data" / "per_sequence.csv").read_text()
+
+
+def test_evaluate_writes_an_html_report_with_every_table_and_plot_and_a_progress_bar(
+        tmp_path, sequences):
+    from html.parser import HTMLParser
+
+    write_otb(sequences[0], tmp_path / "data")
+    common = ["--benchmark", "folder", "--root", tmp_path / "data", "--tracker", "opencv-kcf",
+              "--tracker", "opencv-mil", "--results", tmp_path / "res", "--reports",
+              tmp_path / "rep"]
+    proc = run_evaluate(*common)
+    assert proc.returncode == 0, proc.stderr
+    assert "frame/s" in proc.stderr and f"{2 * len(sequences[0].frames)}/" in proc.stderr
+
+    class Page(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.cells, self.images, self.tables = [], [], 0
+
+        def handle_starttag(self, tag, attrs):
+            self.tables += tag == "table"
+            if tag == "img":
+                self.images.append(dict(attrs)["src"])
+
+        def handle_data(self, data):
+            self.cells.append(data.strip())
+
+    page = Page()
+    html_file = tmp_path / "rep" / "data" / "report.html"
+    page.feed(html_file.read_text())
+    assert page.tables == 2  # summary and per sequence
+    assert {"opencv-kcf", "opencv-mil", sequences[0].name} <= set(page.cells)
+    plots = sorted(p.name for p in (tmp_path / "rep" / "data" / "opencv-kcf").glob("*.png"))
+    assert plots and sorted(Path(src).name for src in page.images) == plots
+    assert all((html_file.parent / src).is_file() for src in page.images)
+    quiet = run_evaluate(*common, "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
+    assert "| opencv-kcf |" in quiet.stdout
 
 
 def test_evaluate_tool_bad_input_is_one_line(tmp_path, sequences):

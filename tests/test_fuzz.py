@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from tracker.boxes import parse_box
-from tracker.cli import one_line
+from tracker.commands.common import one_line
 from tracker.config import apply_overrides, config_from_dict
+from tracker.data.layouts import read_groundtruth
 from tracker.errors import ConfigError, InputError
-from tracker.evaluation import read_groundtruth
 
 # tokens users and attackers type: numbers in every spelling, YAML specials, junk
 TOKENS = ["0", "1", "-1", "3", "40", "1e-3", "1.0e+30", "-1e30", "1e309", ".inf", "-.inf",

@@ -6,10 +6,17 @@ import torch
 
 from backbones import build_backbone
 from backbones.equivariance import equivariance_error
-from backbones.gconv import (GroupAttention, GroupBatchNorm2d, GroupConv2d, LiftingConv2d,
-                             UnknownGroupError, get_group, group_pool)
-from tracker.heads import XCorrHead
-from tracker.siamese import SiameseNet
+from backbones.gconv import (
+    GroupAttention,
+    GroupBatchNorm2d,
+    GroupConv2d,
+    LiftingConv2d,
+    UnknownGroupError,
+    get_group,
+    group_pool,
+)
+from tracker.model.siamese import SiameseNet
+from tracker.model.xcorr import XCorrHead
 
 GROUP_BACKBONES = ["p4_resnet22", "p4m_resnet22", "p4_att_resnet22", "p4m_att_resnet22"]
 

@@ -4,10 +4,11 @@ import json
 import pytest
 from got10k.experiments import ExperimentGOT10k
 
-from tracker.build import build_tracker
+from tracker.data.layouts import FolderDataset
 from tracker.data.synthetic import write_got10k, write_otb
 from tracker.errors import InputError
-from tracker.evaluation import ExperimentFolder, FolderDataset
+from tracker.evaluation.protocol import ExperimentFolder
+from tracker.inference.build import build_tracker
 
 
 def test_experiment_otb_protocol_on_a_generated_folder(tmp_path, small_sequences,

@@ -5,8 +5,13 @@ import pytest
 import torch
 
 from backbones import build_backbone
-from backbones.equivariance import (ImplicitEquivarianceLoss, channel_groups,
-                                    equivariance_error, get_transforms, rotate)
+from backbones.equivariance import (
+    ImplicitEquivarianceLoss,
+    channel_groups,
+    equivariance_error,
+    get_transforms,
+    rotate,
+)
 from backbones.gconv import UnknownGroupError
 from tracker.crops import to_tensor
 from tracker.data.synthetic import SequenceSpec, generate_sequence

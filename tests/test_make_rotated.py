@@ -8,14 +8,21 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
 from conftest import run_tool
+
 from tracker.boxes import polygon_to_xywh
-from tracker.errors import InputError
-from tracker.data.rotate import (angle_schedule, make_rotated, rotate_box, rotate_image,
-                                 rotation_matrix, sequence_rng, transform_points)
+from tracker.data.layouts import FolderDataset
+from tracker.data.rotate import (
+    angle_schedule,
+    make_rotated,
+    rotate_box,
+    rotate_image,
+    rotation_matrix,
+    sequence_rng,
+    transform_points,
+)
 from tracker.data.synthetic import SequenceSpec, generate_sequence, write_got10k, write_otb
-from tracker.evaluation import FolderDataset
+from tracker.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = SequenceSpec(num_frames=6, width=160, height=120, object_size=(30, 20))

@@ -7,11 +7,11 @@ import torch
 
 from backbones import build_backbone
 from tracker.boxes import polygon_to_xywh
-from tracker.build import build_tracker
 from tracker.crops import crop_square, to_tensor
 from tracker.data.synthetic import SequenceSpec, generate_sequence
 from tracker.errors import ConfigError
-from tracker.orientation import OrientationEstimator
+from tracker.inference.build import build_tracker
+from tracker.inference.orientation import OrientationEstimator
 
 # a card turning steadily by 2 degrees per frame (80 degrees over the sequence)
 TURNING = SequenceSpec(num_frames=41, width=320, height=240, object_size=(60, 40), distractors=0,
@@ -145,7 +145,7 @@ def _scores_peaked_at(est, truth_deg: float):
 
 
 def _track_angles(velocity: float, turn: float, frames: int = 40) -> list[float]:
-    from tracker.orientation import OrientationEstimator
+    from tracker.inference.orientation import OrientationEstimator
 
     est = OrientationEstimator(backbone=None, step=15.0, max_change=12.0, velocity=velocity)
     out = []

@@ -13,13 +13,23 @@ import numpy as np
 import pytest
 import torch
 
-from tracker.data.pairs import (FolderSource, GOT10kSource, LaSOTSource, ObjectSource,
-                                PairBatches, VOTSource,
-                                PairSampler, SyntheticSource, build_sources,
-                                measure_pairs_per_second, parse_data_spec,
-                                read_object_annotations)
-from tracker.data.synthetic import (SequenceSpec, generate_sequence, write_got10k, write_otb,
-                                    write_vot)
+from tracker.data.layouts import read_object_annotations
+from tracker.data.sampler import (
+    PairBatches,
+    PairSampler,
+    build_sources,
+    measure_pairs_per_second,
+    parse_data_spec,
+)
+from tracker.data.sources import FolderSource, GOT10kSource, LaSOTSource, SyntheticSource, VOTSource
+from tracker.data.stills import ObjectSource
+from tracker.data.synthetic import (
+    SequenceSpec,
+    generate_sequence,
+    write_got10k,
+    write_otb,
+    write_vot,
+)
 from tracker.errors import InputError
 
 SHARED = Path("/work/shared/data")
@@ -433,7 +443,7 @@ def test_parse_data_spec():
     assert parse_data_spec("synthetic:0.5") == {"type": "synthetic", "weight": 0.5}
     assert parse_data_spec("objects:/o:1:photos=/p:max_rotation=30") == {
         "type": "objects", "root": "/o", "weight": 1.0, "photos": "/p", "max_rotation": 30}
-    for bad, words in [("video:/x", "unknown type 'video'"), ("folder", "needs a folder"),
+    for bad, words in [("video:/x", "unknown source type 'video'"), ("folder", "needs a folder"),
                        ("folder:/x:abc", "not a number"), ("folder:/x:-1", "positive"),
                        ("folder:/x:1:2", "expected")]:
         with pytest.raises(InputError, match=words):
@@ -489,7 +499,7 @@ def test_coco_and_voc_annotations(tmp_path):
 
 def test_bad_specs_and_missing_datasets(tmp_path):
     cases = [
-        ({"type": "video", "root": "x"}, "unknown type 'video'"),
+        ({"type": "video", "root": "x"}, "unknown source type 'video'"),
         ({"type": "folder", "root": str(tmp_path / "nope")}, "nope"),
         ({"type": "got10k", "root": str(tmp_path / "gone")}, "gone"),
         ({"type": "objects", "root": str(tmp_path / "noobj")}, "noobj"),

@@ -9,17 +9,28 @@ import torch
 from PIL import Image
 
 from backbones import build_backbone
-from tracker.anchors import (anchor_iou, anchor_targets, batch_anchor_targets, decode, encode,
-                             generate_anchors)
 from tracker.boxes import xywh_to_cxcywh
 from tracker.config import TrackingConfig
 from tracker.crops import crop_square, mean_color, to_tensor
-from tracker.heads import XCorrHead
-from tracker.losses import rpn_loss, siamfc_labels, siamfc_loss
-from tracker.rpn import (RPN_HEADS, DepthwiseRPNHead, check_compatible, flatten_cls,
-                         flatten_loc, xcorr_depthwise)
-from tracker.rpn_tracker import SiamRPNTracker
-from tracker.siamese import SiameseNet
+from tracker.inference.siamrpn import SiamRPNTracker
+from tracker.model.anchors import (
+    anchor_iou,
+    anchor_targets,
+    batch_anchor_targets,
+    decode,
+    encode,
+    generate_anchors,
+)
+from tracker.model.build import HEADS
+from tracker.model.rpn import (
+    DepthwiseRPNHead,
+    flatten_cls,
+    flatten_loc,
+    rpn_loss,
+    xcorr_depthwise,
+)
+from tracker.model.siamese import SiameseNet, check_compatible
+from tracker.model.xcorr import XCorrHead, siamfc_loss, siamfc_targets
 
 RATIOS = (0.33, 0.5, 1.0, 2.0, 3.0)
 RPN_CFG = dataclasses.replace(TrackingConfig(), window_influence=0.44)
@@ -85,9 +96,11 @@ def test_head_with_wrong_channels_fails_at_build_time_naming_both_counts():
         head(torch.zeros(1, 64, 6, 6), torch.zeros(1, 64, 22, 22))
 
 
-def test_rpn_head_registry_entry_builds_the_depthwise_head():
-    head = RPN_HEADS["rpn"](64, hidden=8, anchor_num=3)
+def test_rpn_head_registry_entry_builds_the_depthwise_head_with_its_own_anchor_shapes():
+    head = HEADS.build("rpn", 64, hidden=8, ratios=(0.5, 1.0, 2.0))
     assert isinstance(head, DepthwiseRPNHead) and head.anchor_num == 3 and head.in_channels == 64
+    assert head.anchors(8, 5).shape == (3 * 25, 4)
+    assert np.allclose(head.anchors(8, 5), generate_anchors(8, (0.5, 1.0, 2.0), score_size=5))
 
 
 # ----------------------------------------------------------------------------- anchors
@@ -223,14 +236,14 @@ def test_rpn_loss_gradients_reach_the_backbone():
 
 
 def test_siamfc_labels_mark_a_disk_of_radius_R_over_stride_with_balanced_weights():
-    labels, weights = siamfc_labels(17, 8, 16)
+    labels, weights = (t[0, 0].numpy() for t in siamfc_targets(torch.zeros(1, 4), 17, 8, 16))
     assert labels.shape == (17, 17) and labels.sum() == 13  # disk of radius 2 cells
     assert labels[8, 8] == 1 and labels[8, 10] == 1 and labels[9, 10] == 0
     assert np.isclose(weights[labels > 0].sum(), 0.5) and np.isclose(weights.sum(), 1.0)
 
 
 def test_siamfc_loss_is_near_zero_when_perfect_log2_at_zero_and_trains():
-    labels, _ = siamfc_labels(17, 8, 16)
+    labels = siamfc_targets(torch.zeros(1, 4), 17, 8, 16)[0][0, 0].numpy()
     perfect = torch.from_numpy(np.where(labels > 0, 30.0, -30.0)).float().view(1, 1, 17, 17)
     assert siamfc_loss(perfect.expand(2, -1, -1, -1)).item() < 1e-9
     response = torch.zeros(2, 1, 17, 17, requires_grad=True)
@@ -267,11 +280,10 @@ def test_untrained_rpn_tracker_runs_through_got10k_track(easy_sequence, tmp_path
     assert calls[0] == (1, 3, 127, 127) and calls[1:] == [(1, 3, 255, 255)] * 7
 
 
-def test_tracker_rejects_mismatched_anchor_counts_and_unsupported_rotation_options():
+def test_head_rejects_an_anchor_count_its_shapes_do_not_give_and_tracker_rotation_options():
     bb = build_backbone("alexnet", width=0.25)
-    net = SiameseNet(bb, DepthwiseRPNHead(bb.out_channels, hidden=8, anchor_num=3))
-    with pytest.raises(ValueError, match="3 anchors per cell"):
-        SiamRPNTracker(net, RPN_CFG)
+    with pytest.raises(ValueError, match="anchor_num 3 anchors per cell but 5 ratios x 1 scales"):
+        DepthwiseRPNHead(bb.out_channels, hidden=8, anchor_num=3)
     with pytest.raises(ValueError, match="needs an RPN head .* got XCorrHead"):
         SiamRPNTracker(SiameseNet(bb, XCorrHead(bb.out_channels)), RPN_CFG)
     if hasattr(RPN_CFG, "estimate_rotation"):  # rotation estimation is SiamFC-only for now
@@ -328,19 +340,18 @@ def test_a_few_dozen_rpn_steps_on_one_sequence_reduce_the_loss(easy_sequence):
     assert last < 0.5 * first, losses
 
 
-class _OracleHead(torch.nn.Module):
-    """A head that always proposes anchor ``index`` (target logit 10, others 0), deltas 0."""
+class _OracleHead(DepthwiseRPNHead):
+    """An RPN head that always proposes anchor ``index`` (target logit 10, others 0), deltas 0."""
 
     def __init__(self, in_channels: int, index: int, size: int = 17, anchor_num: int = 5):
-        super().__init__()
-        self.in_channels, self.anchor_num = in_channels, anchor_num
+        super().__init__(in_channels, hidden=1)
         flat = torch.zeros(1, anchor_num * size * size, 2)
         flat[0, index, 1] = 10.0
-        self.cls = _unflatten(flat, anchor_num, size)
-        self.loc = torch.zeros(1, 4 * anchor_num, size, size)
+        self.fixed_cls = _unflatten(flat, anchor_num, size)
+        self.fixed_loc = torch.zeros(1, 4 * anchor_num, size, size)
 
     def forward(self, z_feat, x_feat):
-        return self.cls, self.loc
+        return self.fixed_cls, self.fixed_loc
 
 
 def test_tracker_moves_the_box_to_the_proposed_anchor_in_image_coordinates(easy_sequence):

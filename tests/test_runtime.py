@@ -10,19 +10,26 @@ import sys
 import numpy as np
 import pytest
 import torch
-
 from conftest import run_tool
+
 from backbones.gconv import get_group
-from tracker.build import build_model, build_tracker
 from tracker.config import config_from_dict
-from tracker.errors import ConfigError, InputError
-from tracker.runtime import build_runtime
-from tracker.heads import xcorr
-from tracker.runtime.branches import fold_input_normalization
 from tracker.crops import to_tensor
-from tracker.runtime.onnx import (cache_is_valid, compare_with_torch, correlate_one,
-                                  export_branches, graph_input_type, quantize_int8,
-                                  take_uint8_pixels)
+from tracker.errors import ConfigError, InputError
+from tracker.inference.build import build_tracker
+from tracker.inference.runtime import build_runtime
+from tracker.inference.runtime.branches import fold_input_normalization
+from tracker.inference.runtime.onnx import (
+    cache_is_valid,
+    compare_with_torch,
+    correlate_one,
+    export_branches,
+    graph_input_type,
+    quantize_int8,
+    take_uint8_pixels,
+)
+from tracker.model.build import build_model
+from tracker.model.xcorr import xcorr
 
 ort = pytest.importorskip("onnxruntime")
 
@@ -201,7 +208,7 @@ def test_unknown_backend_is_one_line_naming_the_known_ones(easy_sequence, tmp_pa
 
 
 def test_missing_onnxruntime_names_the_install_command(monkeypatch):
-    from tracker.runtime.onnx import require_onnxruntime
+    from tracker.inference.runtime.onnx import require_onnxruntime
 
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails as if not installed
     with pytest.raises(InputError, match="pip install onnxruntime"):

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from tracker.boxes import iou_xywh
-from tracker.build import build_tracker
 from tracker.errors import CheckpointError
+from tracker.inference.build import build_tracker
 from tracker.shipped import DEFAULT_MODEL, shipped_models
 
 SHIPPED = ["eqtrack-resnet22", "eqtrack-ien-resnet22", "eqtrack-p4-att-resnet22",

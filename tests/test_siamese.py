@@ -1,10 +1,10 @@
 import numpy as np
 import torch
 
-from tracker.build import build_model
 from tracker.config import config_from_dict
 from tracker.crops import crop_square
-from tracker.heads import xcorr
+from tracker.model.build import build_model
+from tracker.model.xcorr import xcorr
 
 
 def test_xcorr_matches_explicit_sliding_dot_product():

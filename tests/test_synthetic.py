@@ -2,7 +2,13 @@ import cv2
 import numpy as np
 
 from tracker.boxes import polygon_to_xywh, rotated_to_polygon
-from tracker.data.synthetic import SequenceSpec, generate_sequence, write_got10k, write_otb, write_video
+from tracker.data.synthetic import (
+    SequenceSpec,
+    generate_sequence,
+    write_got10k,
+    write_otb,
+    write_video,
+)
 from tracker.video import FrameSource
 
 SPEC = SequenceSpec(num_frames=10, width=200, height=150, object_size=(40, 30))

@@ -480,3 +480,33 @@ def test_eqtrack_command_lists_every_tool_and_runs_each_subcommand():
         assert proc.returncode == 0, (name, proc.stderr)
         assert proc.stdout.startswith(f"usage: eqtrack {name}")
         assert "example:" in proc.stdout, f"eqtrack {name} -h gives no example line"
+
+
+def test_a_folder_of_mixed_frame_sizes_tracks_with_one_warning(tmp_path, caplog):
+    import logging
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i, (w, h) in enumerate([(64, 48), (64, 48), (80, 60), (96, 72)]):
+        cv2.imwrite(str(folder / f"{i:04d}.jpg"), np.full((h, w, 3), 100, np.uint8))
+    with caplog.at_level(logging.WARNING, logger="tracker.video"):
+        frames = [f for _, f in FrameSource(folder)]
+    assert [f.shape[:2] for f in frames] == [(48, 64), (48, 64), (60, 80), (72, 96)]
+    warnings = [r for r in caplog.records if "mixed frame sizes" in r.getMessage()]
+    assert len(warnings) == 1 and "0002.jpg" in warnings[0].getMessage()
+
+
+def test_figures_command_draws_the_readme_pictures_from_generated_data(tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "figures.py"), "--out",
+                           str(tmp_path), "--sequences", "1", "--frames", "12", "--model",
+                           "default", "--model", "opencv-kcf"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    for name in ("rotation_strip.jpg", "success_plot.png", "attention.jpg"):
+        image = cv2.imread(str(tmp_path / name))
+        assert image is not None and min(image.shape[:2]) > 100, name
+        assert image.shape[1] <= 1200, name
+        assert image.std() > 10, name  # drawn, not blank
+    aucs = [line for line in proc.stdout.splitlines() if " AUC " in line]
+    assert {line.split()[0] for line in aucs} == {"default", "opencv-kcf"}
+    assert all(0.0 <= float(line.split()[-1]) <= 1.0 for line in aucs)

@@ -3,8 +3,8 @@ import pytest
 from PIL import Image
 
 from tracker.boxes import iou_xywh
-from tracker.build import build_tracker
 from tracker.errors import ConfigError
+from tracker.inference.build import build_tracker
 
 
 @pytest.mark.parametrize("backbone", ["alexnet", "resnet22", "p4_resnet22", "p4m_att_resnet22"])
@@ -87,10 +87,10 @@ def test_siamrpn_trackers_build_from_their_configs_and_track(easy_sequence, conf
 
 def test_tracker_and_head_must_match_and_head_channels_fit_the_backbone():
     from backbones import build_backbone
-    from tracker.heads import build_head
-    from tracker.siamese import SiameseNet
+    from tracker.model.build import build_head
+    from tracker.model.siamese import SiameseNet
 
-    with pytest.raises(ConfigError, match="tracker 'siamfc' needs model.head 'xcorr', not 'rpn'"):
+    with pytest.raises(ConfigError, match="tracking.tracker 'siamfc' cannot read a DepthwiseRPNHead head"):
         build_tracker("configs/siamrpn_resnet22.yaml", overrides=["tracking.tracker=siamfc"])
     bb = build_backbone("alexnet", width=0.25)
     with pytest.raises(ValueError, match="expects 512-channel features but backbone AlexNet "
@@ -101,7 +101,7 @@ def test_tracker_and_head_must_match_and_head_channels_fit_the_backbone():
 def test_bicubic_matrix_upsamples_exactly_as_opencv():
     import cv2
 
-    from tracker.inference import bicubic_matrix
+    from tracker.inference.siamfc import bicubic_matrix
 
     r = np.random.default_rng(0).normal(size=(3, 17, 17)).astype(np.float32)
     a = bicubic_matrix(17, 272)

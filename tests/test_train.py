@@ -10,8 +10,9 @@ import pytest
 import torch
 
 from tracker.config import config_from_dict, config_to_dict
-from tracker.engine import Trainer, learning_rate, siamfc_targets
 from tracker.errors import ConfigError
+from tracker.model.xcorr import siamfc_targets
+from tracker.training.engine import Trainer, learning_rate
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"name": "tiny", "model": {"backbone": "alexnet", "backbone_args": {"width": 0.25}},
@@ -26,7 +27,7 @@ def tiny_config(**train):
 
 
 def sampler_for(config):
-    from tracker.data.pairs import make_sampler
+    from tracker.data.sampler import make_sampler
 
     return make_sampler(config)
 
@@ -63,7 +64,7 @@ def test_a_few_steps_on_generated_data_lower_the_loss(tmp_path):
     assert (tmp_path / "log.csv").read_text().count("\n") == 1 + 40
     final = torch.load(tmp_path / "final.pt", weights_only=True)
     assert final["step"] == 40 and "optimizer" not in final
-    from tracker.build import build_tracker
+    from tracker.inference.build import build_tracker
 
     build_tracker(checkpoint=tmp_path / "final.pt")  # ready to track
 
@@ -114,8 +115,8 @@ def test_distributed_training_with_two_cpu_processes(tmp_path):
 def test_train_tool_bad_input_is_one_line(tmp_path):
     cfg = write_tiny(tmp_path, steps=2)
     other = tmp_path / "other.pt"
-    from tracker.build import build_model
     from tracker.checkpoint import save_checkpoint
+    from tracker.model.build import build_model
 
     plain = config_from_dict({"model": {"backbone": "resnet22", "backbone_args": {"width": 0.25}}})
     save_checkpoint(other, build_model(plain), plain, step=1, optimizer={})
@@ -135,8 +136,8 @@ def test_train_tool_bad_input_is_one_line(tmp_path):
 
 
 def test_train_init_loads_the_backbone_and_keeps_the_seeded_head(tmp_path):
-    from tracker.build import build_model
     from tracker.checkpoint import save_checkpoint
+    from tracker.model.build import build_model
 
     model = {"backbone": "resnet22", "backbone_args": {"width": 0.25}}
     fc = config_from_dict({"model": {**model, "init_seed": 5}})
@@ -269,6 +270,54 @@ def test_validation_scores_the_rotated_copy_and_writes_the_learning_curve(tmp_pa
                                                   abs=2e-4)
     best = torch.load(tmp_path / "out" / "best.pt", weights_only=True)
     assert best["val_auc"] == pytest.approx(max(float(r["score"]) for r in rows), abs=2e-4)
+
+
+def test_a_second_run_into_a_used_out_is_refused_unless_it_resumes(tmp_path):
+    cfg = write_tiny(tmp_path, steps=2, checkpoint_every=1)
+    assert run_train("--config", cfg, "--out", tmp_path / "run", "--quiet").returncode == 0
+    before = (tmp_path / "run" / "latest.pt").read_bytes()
+    log_before = (tmp_path / "run" / "log.csv").read_text()
+    proc = run_train("--config", cfg, "--out", tmp_path / "run", "--quiet")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "already holds a run" in errors[0] and "--resume" in errors[0]
+    assert (tmp_path / "run" / "latest.pt").read_bytes() == before
+    assert (tmp_path / "run" / "log.csv").read_text() == log_before
+    proc = run_train("--config", cfg, "--out", tmp_path / "run", "--quiet",
+                     "--resume", tmp_path / "run" / "latest.pt")
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_or_sigterm_saves_the_last_whole_step_and_resume_matches_an_uninterrupted_run(
+        tmp_path, sig):
+    import signal
+    import time
+
+    steps = 40
+    cfg = write_tiny(tmp_path, steps=steps, checkpoint_every=1000, log_every=1)
+    assert run_train("--config", cfg, "--out", tmp_path / "full", "--quiet").returncode == 0
+    log = tmp_path / "run" / "log.csv"
+    p = subprocess.Popen([sys.executable, str(ROOT / "tools" / "train.py"), "--config", str(cfg),
+                          "--out", str(tmp_path / "run"), "--quiet"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while p.poll() is None and time.time() < deadline and \
+            (not log.exists() or len(log.read_text().splitlines()) < 4):
+        time.sleep(0.02)
+    p.send_signal(getattr(signal, sig))
+    err = p.communicate(timeout=120)[1]
+    assert p.returncode == 130 and "Traceback" not in err, err
+    saved = torch.load(tmp_path / "run" / "latest.pt", weights_only=True)["step"]
+    rows = log.read_text().splitlines()[1:]
+    assert 3 <= saved < steps and int(rows[-1].split(",")[0]) == saved  # no step lost
+    proc = run_train("--config", cfg, "--out", tmp_path / "run", "--quiet",
+                     "--resume", tmp_path / "run" / "latest.pt")
+    assert proc.returncode == 0, proc.stderr
+    a = torch.load(tmp_path / "full" / "final.pt", weights_only=True)
+    b = torch.load(tmp_path / "run" / "final.pt", weights_only=True)
+    for k, v in a["model"].items():
+        assert torch.equal(v, b["model"][k]), k
 
 
 def test_a_diverging_run_stops_with_one_line_and_keeps_its_last_good_checkpoint(tmp_path):

@@ -10,7 +10,14 @@ import pytest
 import yaml
 
 from tracker.errors import InputError
-from tracker.tuning import Param, draw_trial, parse_param, read_trials, search, success_auc
+from tracker.evaluation.tuning import (
+    Param,
+    draw_trial,
+    parse_param,
+    read_trials,
+    search,
+    success_auc,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 

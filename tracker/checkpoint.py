@@ -18,8 +18,8 @@ from typing import Any
 
 import torch
 
-from .config import Config, config_from_dict, config_to_dict
-from .errors import CheckpointError, ConfigError
+from tracker.config import Config, config_from_dict, config_to_dict
+from tracker.errors import CheckpointError, ConfigError
 
 FORMAT = "eqtrack"
 VERSION = 1

@@ -7,10 +7,9 @@ default.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
-
-import dataclasses
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +17,15 @@ from typing import Any, Iterable
 
 import yaml
 
-from .errors import ConfigError
-from .runtime.base import BACKENDS
+from tracker.errors import ConfigError
+
+# the inference runtimes a tracker can run its network in (tracker.inference.runtime)
+BACKENDS = {
+    "torch": "eager PyTorch (training, tests, the reference the others are checked against)",
+    "onnx": "ONNX Runtime, fp32 (graphs exported from the live weights, cached)",
+    "onnx-int8": "ONNX Runtime, backbone quantized to int8 (static, calibrated on generated "
+                 "crops), head fp32",
+}
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,7 @@ class TrackingConfig:
     """SiamFC inference hyper-parameters (names and defaults follow SiamFC)."""
 
     tracker: str = "siamfc"
-    # inference runtime (tracker.runtime.BACKENDS): onnx = ONNX Runtime fp32, onnx-int8, torch
+    # inference runtime (BACKENDS above): onnx = ONNX Runtime fp32, onnx-int8, torch
     backend: str = "onnx"
     exemplar_size: int = 127      # template crop side fed to the backbone (pixels)
     instance_size: int = 255      # search crop side (pixels)
@@ -56,7 +62,7 @@ class TrackingConfig:
     # refuse crop sizes at which a group backbone cannot be exactly equivariant (5 mod 8 for
     # the ResNet-22 family: 125 / 253)
     exact_equivariance: bool = False
-    # in-plane orientation from group-resolved features (tracker.orientation)
+    # in-plane orientation from group-resolved features (tracker.inference.orientation)
     estimate_rotation: bool = False
     rotation_step: float = 15.0        # degrees between template-bank angles (divides 90)
     rotation_max_change: float = 30.0  # degrees the estimate may change per frame

@@ -9,7 +9,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import torch
-
 from PIL import Image
 
 
@@ -89,3 +88,11 @@ def to_tensor(crops: list[np.ndarray]) -> torch.Tensor:
     for i, c in enumerate(crops):
         out[i] = c.transpose(2, 0, 1)
     return torch.from_numpy(out)
+
+
+def template_side(w, h, context: float):
+    """SiamFC's template side for a target of ``w x h`` pixels: ``sqrt((w + p)(h + p))`` with
+    ``p = context * (w + h)``; numbers or arrays (elementwise). The search side is this times
+    ``instance_size / exemplar_size``."""
+    pad = context * (w + h)
+    return np.sqrt((w + pad) * (h + pad))

@@ -15,7 +15,7 @@ from typing import Iterator, Optional
 import cv2
 import numpy as np
 
-from .errors import InputError
+from tracker.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +138,18 @@ class FrameSource:
             finally:
                 cap.release()
         if self.files is not None:
+            first, warned = None, False
             for i, path in enumerate(self.files):
-                yield i, read_image(path)
+                img = read_image(path)
+                if img is not None:
+                    first = img.shape[:2] if first is None else first
+                    if img.shape[:2] != first and not warned:
+                        # a tracker's box lives in pixels of one frame size: say so once
+                        log.warning("%s: %dx%d, but the frames before it are %dx%d; a folder "
+                                    "of mixed frame sizes tracks in each frame's own pixels",
+                                    path, img.shape[1], img.shape[0], first[1], first[0])
+                        warned = True
+                yield i, img
             return
         cap = cv2.VideoCapture(self.spec)
         try:

@@ -17,6 +17,8 @@ from functools import cached_property
 
 import torch
 
+from ..registry import Registry
+
 
 class UnknownGroupError(ValueError):
     """A group name that eqtrack does not implement; the message lists the known ones."""
@@ -83,13 +85,10 @@ class Group:
         return self.transform(f.index_select(dim, perm), g)
 
 
-GROUPS = {"p4": Group("p4", mirrors=False), "p4m": Group("p4m", mirrors=True)}
+GROUPS = Registry("group", {"p4": Group("p4", mirrors=False), "p4m": Group("p4m", mirrors=True)},
+                  error=UnknownGroupError)
 
 
 def get_group(name: str) -> Group:
     """The group called ``name`` (``"p4"`` or ``"p4m"``)."""
-    try:
-        return GROUPS[name]
-    except (KeyError, TypeError):
-        raise UnknownGroupError(
-            f"unknown group {name!r}; known groups: {', '.join(GROUPS)}") from None
+    return GROUPS.get(name)

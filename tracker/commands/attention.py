@@ -17,34 +17,16 @@ import sys
 from pathlib import Path
 
 import cv2
-import numpy as np
 import torch
 
-from tracker.boxes import parse_box, xywh_to_cxcywh, check_box_in_image
-from tracker.cli import add_model_arguments, entry, model_from_args, setup_logging
-from tracker.crops import center_square, crop_square, mean_color, to_tensor
+from tracker.boxes import check_box_in_image, parse_box, xywh_to_cxcywh
+from tracker.commands.common import add_model_arguments, entry, model_from_args, setup_logging
+from tracker.crops import center_square, crop_square, mean_color, template_side, to_tensor
 from tracker.errors import InputError
+from tracker.evaluation.figures import attention_row
 from tracker.video import read_image
 
 log = logging.getLogger("eqtrack.attention")
-
-
-def _heat(crop: np.ndarray, att: np.ndarray, label: str) -> np.ndarray:
-    s, h = crop.shape[0], att.shape[0]
-    # map cells sit on a centred grid with the stage's stride (4 or 8 px): the cropping-inside
-    # units make deeper maps cover only the centre of the crop
-    stride = 2 ** round(np.log2(s / h))
-    side = min(s, h * stride)
-    a = np.zeros((s, s), np.float32)
-    o = (s - side) // 2
-    a[o:o + side, o:o + side] = cv2.resize(att.astype(np.float32), (side, side),
-                                           interpolation=cv2.INTER_NEAREST)
-    # a fixed 0..1 scale, so maps can be compared across modules and frames
-    heat = cv2.applyColorMap(np.clip(a * 255, 0, 255).astype(np.uint8), cv2.COLORMAP_JET)
-    out = cv2.addWeighted(cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), 0.4, heat, 0.6, 0)
-    cv2.putText(out, label, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1,
-                cv2.LINE_AA)
-    return out
 
 
 @entry
@@ -75,8 +57,7 @@ def main(argv=None) -> int:
         box = parse_box(args.box)
         check_box_in_image(box, img.shape[1], img.shape[0])
         cx, cy, w, h = xywh_to_cxcywh(box)
-        context = cfg.tracking.context * (w + h)
-        side = np.sqrt((w + context) * (h + context)) * size / cfg.tracking.exemplar_size
+        side = template_side(w, h, cfg.tracking.context) * size / cfg.tracking.exemplar_size
         crop = crop_square(img, (cx, cy), side, size, mean_color(img))
     else:
         crop = center_square(img, size)
@@ -87,14 +68,10 @@ def main(argv=None) -> int:
                          f"stage (model.backbone_args.attention)")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    group = backbone.group
     for name, m in maps.items():
         spatial = m["spatial"][0].numpy()  # [|G|, h, w]
-        tiles = [cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), _heat(crop, spatial.mean(0), "mean")]
-        tiles += [_heat(crop, spatial[g], f"g{g} {'m' if g >= 4 else ''}{group.angle(g):g}deg")
-                  for g in range(group.order)]
         path = out / f"{name}.png"
-        if not cv2.imwrite(str(path), np.concatenate(tiles, axis=1)):
+        if not cv2.imwrite(str(path), attention_row(crop, spatial, backbone.group)):
             raise InputError(f"cannot write '{path}'")
         channel = m["channel"][0].mean(0).numpy()
         print(f"{name}: spatial {spatial.shape[-1]}x{spatial.shape[-2]}, attention range "

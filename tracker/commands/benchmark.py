@@ -28,33 +28,19 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
-from tracker.build import CONFIG_DIR, build_model_from
-from tracker.cli import add_backend_argument, entry, int_in, setup_logging
+from tracker.commands.common import add_backend_argument, entry, int_in, setup_logging
 from tracker.errors import InputError
-
-
-def _flops(backbone, x: torch.Tensor) -> int:
-    with FlopCounterMode(display=False) as counter:
-        backbone(x)
-    return counter.get_total_flops()
-
-
-def _time(backbone, x: torch.Tensor) -> float:
-    t0 = time.perf_counter()
-    backbone(x)
-    return time.perf_counter() - t0
+from tracker.evaluation.speed import backbone_flops, backbone_seconds
+from tracker.model.build import CONFIG_DIR, build_model_from
+from tracker.training.speed import TRAIN_OPTIONS, training_rates
 
 
 def training_benchmark(configs: list[str], args) -> int:
     from tracker.config import config_from_dict, config_to_dict
-    from tracker.data.pairs import measure_pairs_per_second, parse_data_spec
-    from tracker.engine import Trainer
-    from tracker.data.pairs import make_sampler
+    from tracker.data.sampler import parse_data_spec
 
     options = [o.strip() for o in (args.options or "fp32,channels_last,bf16").split(",")
                if o.strip()]
@@ -74,35 +60,26 @@ def training_benchmark(configs: list[str], args) -> int:
             d = config_to_dict(cfg)
             d["train"]["data"] = [parse_data_spec(s) for s in args.data]
             cfg = config_from_dict(d)
-        sampler = make_sampler(cfg)
         b = cfg.train.batch_size
-        data_rate = measure_pairs_per_second(sampler, b, args.repeats)
-        batch = sampler.batch(0, b)
-        trainers = []
-        for o in options:
-            d = config_to_dict(cfg)
-            d["train"].update({**_PLAIN, **TRAIN_OPTIONS[o]})  # nothing else from the config
-            trainer = Trainer(config_from_dict(d), sampler, "/nonexistent-unused")
-            trainer.train_step(batch)  # warm-up (and compilation)
-            trainers.append(trainer)
-        times = [[] for _ in options]
-        for _ in range(args.repeats):  # round-robin: noise hits every option alike
-            for trainer, t in zip(trainers, times):
-                t0 = time.perf_counter()
-                trainer.train_step(batch)
-                t.append(time.perf_counter() - t0)
+        data_rate, rates = training_rates(cfg, options, args.repeats)
         print(f"{cfg.name:<26} {cfg.model.backbone:<18} {b:>5} {data_rate:>13.1f} " +
-              " ".join(f"{b / statistics.median(t):>13.2f}" for t in times))
+              " ".join(f"{r:>13.2f}" for r in rates))
     return 0
 
 
 def tracking_benchmark(args) -> int:
     import cv2
 
-    from tracker.baselines import BASELINES
-    from tracker.build import tracker_from_spec
-    from tracker.speed import SpeedRow, generated_frames, gflop_per_frame, load_frames, measure
-    from tracker.stages import STAGES
+    from tracker.evaluation.baselines import BASELINES
+    from tracker.evaluation.speed import (
+        SpeedRow,
+        generated_frames,
+        gflop_per_frame,
+        load_frames,
+        measure,
+    )
+    from tracker.evaluation.trackers import tracker_from_spec
+    from tracker.inference.stages import STAGES
 
     try:
         threads = [int(t) for t in str(args.threads or "1").split(",")]
@@ -156,17 +133,6 @@ def tracking_benchmark(args) -> int:
               f"{1000 * r.seconds / r.frames:>8.2f} {r.fps:>7.1f} {r.fps / csrt.fps:>7.2f} "
               + (f"{r.gflop:>6.2f} {r.params / 1e6:>6.2f}M" if ours else f"{'':>6} {'':>7}"))
     return 0
-
-
-# training speed options (train.* config keys) --options can compare
-_PLAIN = {"channels_last": False, "amp": "fp32", "compile": False}
-TRAIN_OPTIONS = {
-    "fp32": {},
-    "channels_last": {"channels_last": True},
-    "bf16": {"amp": "bf16"},
-    "channels_last+bf16": {"channels_last": True, "amp": "bf16"},
-    "compile": {"compile": True},
-}
 
 
 @entry
@@ -226,7 +192,7 @@ def main(argv=None) -> int:
         x = torch.rand(t.scale_num, 3, t.instance_size, t.instance_size) * 255
         with torch.inference_mode():
             outz, outx = bb(z), bb(x)
-            flz, flx = _flops(bb, z), _flops(bb, x)
+            flz, flx = backbone_flops(bb, z), backbone_flops(bb, x)
             for _ in range(2):
                 bb(z), bb(x)
         params = sum(q.numel() for q in bb.parameters())
@@ -237,8 +203,8 @@ def main(argv=None) -> int:
     with torch.inference_mode():
         for _ in range(args.repeats):
             for r in rows:
-                r["tz"].append(_time(r["bb"], r["z"]))
-                r["tx"].append(_time(r["bb"], r["x"]))
+                r["tz"].append(backbone_seconds(r["bb"], r["z"]))
+                r["tx"].append(backbone_seconds(r["bb"], r["x"]))
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, fp32, "
           f"median of {args.repeats}")
     header = (f"{'config':<26} {'backbone':<18} {'params':>8} {'sizes (in->map)':<18} "

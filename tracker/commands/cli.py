@@ -25,6 +25,8 @@ SUBCOMMANDS = {
     "equivariance": ("equivariance", "measure a backbone's equivariance error per stage"),
     "attention": ("attention", "save the attention maps of an attentive group backbone"),
     "plot-curve": ("plot_curve", "plot training runs' validation learning curves"),
+    "figures": ("figures", "the README's pictures, from generated data"),
+    "vot-server": ("vot_server", "serve a tracker over TraX to the VOT toolkit"),
 }
 
 

@@ -1,5 +1,5 @@
 """Demo: our default tracker and OpenCV's CSRT side by side on a generated scene where the
-target turns, scales and passes a look-alike (tracker/demo.py describes it).
+target turns, scales and passes a look-alike (tracker/evaluation/demo.py describes it).
 
     python tools/demo.py [--out demo_out] [--frames 150] [--seed 0] [--config C | --checkpoint P]
 
@@ -15,15 +15,27 @@ import argparse
 import logging
 import sys
 
-from tracker.cli import add_model_arguments, entry, int_in, setup_logging, tracker_from_args
+from tracker.commands.common import (
+    add_model_arguments,
+    entry,
+    int_in,
+    setup_logging,
+    tracker_from_args,
+)
 
 log = logging.getLogger("eqtrack.demo")
 
 
 @entry
 def main(argv=None) -> int:
-    from tracker.baselines import build_baseline
-    from tracker.demo import DEMO_SPEC, demo_sequence, run_on, side_by_side_frames, write_outputs
+    from tracker.evaluation.baselines import build_baseline
+    from tracker.evaluation.demo import (
+        DEMO_SPEC,
+        demo_sequence,
+        run_on,
+        side_by_side_frames,
+        write_outputs,
+    )
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 epilog="example: eqtrack demo --out demo_out",

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from backbones.equivariance import FORMS, equivariance_error, get_transforms
-from tracker.cli import add_model_arguments, entry, model_from_args, setup_logging
+from tracker.commands.common import add_model_arguments, entry, model_from_args, setup_logging
 from tracker.crops import center_square, to_tensor
 from tracker.data.synthetic import SequenceSpec, generate_sequence
 from tracker.errors import InputError

@@ -19,7 +19,7 @@ import argparse
 import csv
 import sys
 
-from tracker.cli import add_backend_argument, entry, setup_logging
+from tracker.commands.common import add_backend_argument, entry, setup_logging
 from tracker.errors import InputError
 
 COLUMNS = ("mean", "median", "p90", "under_15", "polygon_auc", "frames", "fps")
@@ -31,10 +31,10 @@ def _fmt(v) -> str:
 
 @entry
 def main(argv=None) -> int:
-    from tracker.angle_eval import score_angles
-    from tracker.baselines import BASELINES
-    from tracker.build import tracker_from_spec
-    from tracker.evaluation import FolderDataset
+    from tracker.data.layouts import FolderDataset
+    from tracker.evaluation.angles import score_angles
+    from tracker.evaluation.baselines import BASELINES
+    from tracker.evaluation.trackers import tracker_from_spec
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 epilog="example: eqtrack evaluate-rotation --root "

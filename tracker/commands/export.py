@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-from tracker.cli import entry, setup_logging
+from tracker.commands.common import entry, setup_logging
 from tracker.errors import InputError
 
 log = logging.getLogger("eqtrack.export")
@@ -34,11 +34,17 @@ FP32_TOLERANCE = 1e-3  # relative to the largest |output|: ONNX Runtime reorders
 
 @entry
 def main(argv=None) -> int:
-    from tracker.anchors import DEFAULT_RATIOS, DEFAULT_SCALES
-    from tracker.baselines import BASELINES
-    from tracker.build import tracker_from_spec
-    from tracker.runtime.onnx import (compare_with_torch, export_branches, graph_input_type,
-                                      int8_op_types, quantize_branches, require_onnxruntime)
+    from tracker.evaluation.baselines import BASELINES
+    from tracker.evaluation.trackers import tracker_from_spec
+    from tracker.inference.runtime.onnx import (
+        compare_with_torch,
+        export_branches,
+        graph_input_type,
+        int8_op_types,
+        quantize_branches,
+        require_onnxruntime,
+    )
+    from tracker.model.anchors import DEFAULT_RATIOS, DEFAULT_SCALES
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 epilog="example: eqtrack export default --out "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tracker.cli import entry, setup_logging
+from tracker.commands.common import entry, setup_logging
 from tracker.data.rotate import MODES, make_rotated
 
 

@@ -17,9 +17,15 @@ import math
 import sys
 from pathlib import Path
 
-from tracker.cli import entry, setup_logging
-from tracker.data.synthetic import (SequenceSpec, check_spec, generate_sequence, write_got10k, write_otb,
-                                    write_vot)
+from tracker.commands.common import entry, setup_logging
+from tracker.data.synthetic import (
+    SequenceSpec,
+    check_spec,
+    generate_sequence,
+    write_got10k,
+    write_otb,
+    write_vot,
+)
 from tracker.errors import InputError
 
 

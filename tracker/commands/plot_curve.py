@@ -13,9 +13,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tracker.cli import entry, setup_logging
-from tracker.curves import plot_learning_curves, read_val_curve
+from tracker.commands.common import entry, setup_logging
 from tracker.errors import InputError
+from tracker.evaluation.curves import plot_learning_curves, read_val_curve
 
 
 @entry

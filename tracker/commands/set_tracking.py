@@ -17,15 +17,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from tracker.cli import entry, setup_logging
+from tracker.commands.common import entry, setup_logging
 from tracker.errors import InputError
 
 
 @entry
 def main(argv=None) -> int:
-    from tracker.build import load_model
     from tracker.checkpoint import load_checkpoint, save_checkpoint
     from tracker.config import apply_overrides, config_from_dict, config_to_dict
+    from tracker.model.build import load_model
     from tracker.shipped import resolve_checkpoint
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],

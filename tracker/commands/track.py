@@ -18,9 +18,15 @@ import logging
 import sys
 
 from tracker.boxes import parse_box
-from tracker.cli import add_model_arguments, entry, int_in, setup_logging, tracker_from_args
+from tracker.commands.common import (
+    add_model_arguments,
+    entry,
+    int_in,
+    setup_logging,
+    tracker_from_args,
+)
 from tracker.errors import InputError
-from tracker.runner import track_source
+from tracker.inference.runner import track_source
 from tracker.video import FrameSource, display_available, is_stream_url
 
 log = logging.getLogger("eqtrack.track")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from tracker.cli import entry, setup_logging
+from tracker.commands.common import entry, setup_logging
 from tracker.config import config_from_dict, config_to_dict, load_config
 from tracker.errors import InputError
 
@@ -31,8 +31,8 @@ log = logging.getLogger("eqtrack.train")
 
 @entry
 def main(argv=None) -> int:
-    from tracker.data.pairs import make_sampler, parse_data_spec
-    from tracker.engine import Trainer, setup_distributed
+    from tracker.data.sampler import make_sampler, parse_data_spec
+    from tracker.training.engine import Trainer, setup_distributed
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 epilog=("example: eqtrack train --config "

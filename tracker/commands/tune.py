@@ -20,14 +20,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tracker.cli import add_backend_argument, entry, setup_logging
+from tracker.commands.common import add_backend_argument, entry, setup_logging
 from tracker.errors import InputError
 
 
 @entry
 def main(argv=None) -> int:
-    from tracker.evaluation import FolderDataset
-    from tracker.tuning import ROTATION_SPACE, SIAMFC_SPACE, parse_param, search
+    from tracker.data.layouts import FolderDataset
+    from tracker.evaluation.tuning import ROTATION_SPACE, SIAMFC_SPACE, parse_param, search
 
     p = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,

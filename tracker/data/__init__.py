@@ -1,1 +1,2 @@
-"""Data: synthetic sequences (the embedded default) and dataset readers."""
+"""The data wing: dataset layouts, pair sources, still-image synthesis, augmentation, the pair
+sampler, generated sequences and rotated copies of datasets."""

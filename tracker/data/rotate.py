@@ -44,10 +44,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..boxes import polygon_to_xywh, xywh_to_xyxy
-from ..errors import InputError
-from ..evaluation import read_groundtruth
-from ..video import IMAGE_EXTENSIONS, image_files
+from tracker.boxes import polygon_to_xywh, xywh_to_xyxy
+from tracker.data.layouts import OTB_GROUNDTRUTH, OTB_ORIGIN, otb_sequence_names, read_groundtruth
+from tracker.errors import InputError
+from tracker.video import IMAGE_EXTENSIONS, image_files
 
 log = logging.getLogger(__name__)
 
@@ -191,10 +191,6 @@ class RotateSummary:
                 f"mode {self.mode}, max {self.max_deg:g} deg, seed {self.seed}) to {self.dst}")
 
 
-def _image_files(folder: Path) -> list[Path]:
-    return image_files(folder)
-
-
 def _output_name(path: Path) -> str:
     # JPEG bytes under a .png name would mislead every reader, so only JPEG names are kept
     return path.name if path.suffix.lower() in (".jpg", ".jpeg") else path.stem + ".jpg"
@@ -214,16 +210,15 @@ def _check_counts(seq: _Sequence, gt_path: Path, first_frame_only: bool = False)
 
 
 def _otb_sequences(src: Path, dst: Path) -> list[_Sequence]:
-    names = sorted(d.name for d in src.iterdir() if d.is_dir() and
-                   ((d / "img").is_dir() or (d / "groundtruth_rect.txt").exists()))
+    names = otb_sequence_names(src)
     seqs = []
     for name in names:
         d = src / name
         if not (d / "img").is_dir():
             raise InputError(f"sequence '{d}': missing folder 'img'")
-        gt_path = d / "groundtruth_rect.txt"
-        seq = _Sequence(name, d, dst / name, _image_files(d / "img"), read_groundtruth(gt_path),
-                        "groundtruth_rect.txt", "img")
+        gt_path = d / OTB_GROUNDTRUTH
+        seq = _Sequence(name, d, dst / name, image_files(d / "img"), read_groundtruth(gt_path),
+                        OTB_GROUNDTRUTH, "img")
         _check_counts(seq, gt_path)
         seqs.append(seq)
     return seqs
@@ -243,7 +238,7 @@ def _got10k_sequences(src: Path, dst: Path) -> list[_Sequence]:
                              f"expected folder '{d}'")
         gt_path = d / "groundtruth.txt"
         meta = d / "meta_info.ini"
-        seq = _Sequence(name, d, dst / name, _image_files(d), read_groundtruth(gt_path),
+        seq = _Sequence(name, d, dst / name, image_files(d), read_groundtruth(gt_path),
                         "groundtruth.txt", "", sorted(d.glob("*.label")),
                         meta if meta.is_file() else None)
         # GOT-10k's test subset gives the first frame's box only
@@ -383,7 +378,7 @@ def make_rotated(src: str | Path, dst: str | Path, mode: str = "progressive",
     _check_destination(src, dst, overwrite)
     layout, list_files, seqs = _find_layout(src, dst)
     if origin is None:
-        origin = 1.0 if layout == "OTB" else 0.0
+        origin = OTB_ORIGIN if layout == "OTB" else 0.0
     log.info("%s: %s layout, %d sequences; mode %s, max %g deg, seed %d, origin %g", src, layout,
              len(seqs), mode, max_deg, seed, origin)
     dst.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..boxes import polygon_to_xywh, rotated_to_polygon
+from tracker.boxes import polygon_to_xywh, rotated_to_polygon
+from tracker.data.layouts import OTB_GROUNDTRUTH, eqtrack_to_file
 
 log = logging.getLogger(__name__)
 
@@ -299,13 +300,13 @@ def write_otb(seq: Sequence, root: str | Path) -> Path:
     """Write ``root/<name>/img/%04d.jpg``, ``groundtruth_rect.txt`` (x,y,w,h), and the extras
     ``groundtruth_poly.txt`` (8 values) and ``groundtruth_rotated.txt`` (cx,cy,w,h,angle).
 
-    Like real OTB files, coordinates are 1-based (our 0-based values + 1).
+    Like real OTB files, coordinates are 1-based (:func:`tracker.data.layouts.eqtrack_to_file`).
     """
     d = Path(root) / seq.name
     _write_frames(seq.frames, d / "img", "%04d.jpg")
-    _save_rows(d / "groundtruth_rect.txt", seq.boxes + [1, 1, 0, 0])
-    _save_rows(d / "groundtruth_poly.txt", seq.polygons + 1)
-    _save_rows(d / "groundtruth_rotated.txt", seq.rotated + [1, 1, 0, 0, 0])
+    _save_rows(d / OTB_GROUNDTRUTH, eqtrack_to_file(seq.boxes))
+    _save_rows(d / "groundtruth_poly.txt", eqtrack_to_file(seq.polygons))
+    _save_rows(d / "groundtruth_rotated.txt", eqtrack_to_file(seq.rotated))
     return d
 
 
@@ -349,7 +350,7 @@ def write_vot(seqs: list[Sequence], root: str | Path) -> Path:
 
 def write_video(seq: Sequence, path: str | Path, fps: float = 25.0) -> Path:
     """Write the frames as a video (``.mp4`` with mp4v, or ``.avi`` with MJPG)."""
-    from ..video import VideoWriter
+    from tracker.video import VideoWriter
 
     path = Path(path)
     with VideoWriter(path, fps, seq.frames[0].shape[1], seq.frames[0].shape[0]) as writer:

@@ -1,0 +1,108 @@
+"""How well a tracker follows the target's in-plane angle, on sequences whose angles are known
+(``tools/evaluate_rotation.py``).
+
+A sequence folder in OTB layout carries its angles as ``groundtruth_rotated.txt``
+(``cx,cy,w,h,angle`` per frame: generated sequences and their rotated copies) or ``angles.txt``
+(the frame's rotation, from ``tools/make_rotated.py`` on real footage: the target's own turning
+counts as zero). The error is the circular difference between the tracker's angle change since
+the first frame and the true one, over every frame after the first. Where the folder also has
+``groundtruth_poly.txt`` (rotated copies), the tracker's rotated box is scored against it with
+polygon IoU: the success AUC of got10k's OTB definition, computed on polygons.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tracker.data.layouts import FolderDataset, eqtrack_to_file, file_to_eqtrack, read_groundtruth
+from tracker.errors import InputError
+from tracker.evaluation.protocol import success_from_iou
+from tracker.video import read_image
+
+THRESHOLD_DEG = 15.0
+
+
+def true_angles(seq_dir: str | Path) -> np.ndarray:
+    """Angle change since the first frame (degrees CCW) of every frame of a sequence."""
+    seq_dir = Path(seq_dir)
+    rotated, angles = seq_dir / "groundtruth_rotated.txt", seq_dir / "angles.txt"
+    if rotated.is_file():
+        a = read_groundtruth(rotated, values=5)[:, 4]
+    elif angles.is_file():
+        a = read_groundtruth(angles, values=1)[:, 0]
+    else:
+        raise InputError(f"sequence '{seq_dir}' has neither groundtruth_rotated.txt nor "
+                         f"angles.txt: its angles are unknown")
+    return a - a[0]
+
+
+def angle_error(a, b) -> np.ndarray:
+    """Circular absolute difference of angles in degrees, in [0, 180]."""
+    return np.abs((np.asarray(a) - np.asarray(b) + 180.0) % 360.0 - 180.0)
+
+
+def polygon_success_auc(polygons: np.ndarray, truth: np.ndarray) -> float:
+    """Success AUC (got10k's OTB protocol, on polygon IoU) of ``[N, 8]`` polygons."""
+    from got10k.utils.metrics import poly_iou
+
+    return success_from_iou(poly_iou(np.asarray(polygons, float), np.asarray(truth, float)))
+
+
+@dataclass
+class AngleScore:
+    """One sequence (or all of them): errors in degrees of every scored frame, the polygon
+    success AUC (None without ``groundtruth_poly.txt``), updates and their seconds."""
+
+    name: str
+    errors: np.ndarray
+    polygon_auc: float | None
+    updates: int
+    seconds: float
+
+    def row(self) -> dict:
+        e = self.errors
+        return {"sequence": self.name, "frames": len(e), "mean": float(e.mean()),
+                "median": float(np.median(e)), "p90": float(np.percentile(e, 90)),
+                f"under_{THRESHOLD_DEG:g}": float(np.mean(e < THRESHOLD_DEG)),
+                "polygon_auc": self.polygon_auc,
+                "fps": self.updates / self.seconds if self.seconds > 0 else float("nan")}
+
+
+def score_angles(tracker, root: str | Path) -> list[AngleScore]:
+    """Track every sequence of ``root`` with ``tracker`` (one that estimates the angle) and
+    score its angles; the last entry, named ``overall``, pools every frame (its polygon AUC is
+    the mean over sequences, as got10k averages success curves)."""
+    if getattr(tracker, "orientation", None) is None:
+        raise InputError(f"tracker '{tracker.name}' does not estimate the angle (set "
+                         f"tracking.estimate_rotation or tracking.rotation_aware)")
+    data = FolderDataset(root)
+    out = []
+    for name, (files, anno) in zip(data.seq_names, data):
+        seq_dir = Path(root) / name
+        truth = true_angles(seq_dir)
+        if len(truth) != len(files) or len(files) < 2:
+            raise InputError(f"'{seq_dir}': {len(truth)} angles for {len(files)} frames (need "
+                             f"one per frame, at least two frames)")
+        poly_file = seq_dir / "groundtruth_poly.txt"
+        polys = read_groundtruth(poly_file, values=8) if poly_file.is_file() else None
+        tracker.init(read_image(files[0]), file_to_eqtrack(anno[0]))  # 1-based files
+        est, mine, seconds = [0.0], [eqtrack_to_file(tracker.polygon)], 0.0
+        for f in files[1:]:
+            t0 = time.perf_counter()
+            tracker.update(read_image(f))
+            seconds += time.perf_counter() - t0
+            est.append(tracker.angle)
+            mine.append(eqtrack_to_file(tracker.polygon))
+        auc = None
+        if polys is not None and len(polys) == len(files):
+            auc = polygon_success_auc(np.asarray(mine), polys)
+        out.append(AngleScore(name, angle_error(est[1:], truth[1:]), auc, len(files) - 1,
+                              seconds))
+    aucs = [s.polygon_auc for s in out if s.polygon_auc is not None]
+    out.append(AngleScore("overall", np.concatenate([s.errors for s in out]),
+                          float(np.mean(aucs)) if len(aucs) == len(out) else None,
+                          sum(s.updates for s in out), sum(s.seconds for s in out)))
+    return out

@@ -1,0 +1,124 @@
+"""In-plane orientation of the target from group-resolved features (RE-SiamNets' idea).
+
+At ``init`` a bank of template features is built for angles ``0, step, 2*step, ...`` degrees:
+the template crop is rotated by every angle in ``[0, 90)`` (bilinear, from a larger crop so the
+corners hold image content) and, for group backbones, the remaining quarter turns come for free
+by the regular representation (maps rotated by ``rot90``, group axis permuted): exact, no extra
+forward pass. Plain backbones compute every angle directly. At each frame the bank is correlated
+with the search features (one grouped conv), the scores at the tracked position are compared
+across angles, the change from the previous estimate is limited to ``max_change`` degrees
+(a motion constraint), and the best angle is refined by a parabola through its neighbours.
+
+Angles are in degrees, counter-clockwise on screen (:mod:`tracker.boxes`), relative to the
+first frame. For an exactly equivariant backbone at its exact sizes, rotating the search crop
+by 90 degrees adds exactly 90 degrees to the estimate.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from backbones.equivariance import rotate
+
+
+class OrientationEstimator:
+    """Template bank over rotations and the per-frame angle estimate.
+
+    ``backbone``: any :class:`backbones.base.Backbone` (uses :meth:`group_features`).
+    ``step``: angular resolution of the bank in degrees (must divide 90).
+    ``max_change``: largest change of the estimate per frame, degrees (180 = unconstrained).
+    ``min_gain``: the estimate moves only when the best allowed angle scores at least this
+    fraction above the bank angle nearest the predicted one (0 = always move); a flat score
+    curve, as on an upright target with a weak response, then leaves the angle at the
+    prediction. ``velocity``: smoothing rate of a constant-angular-velocity motion model; the
+    turn per frame ``omega`` is ``(1 - velocity) * omega + velocity * (last change)`` and the
+    next angle is predicted as ``angle + omega``, the centre of the ``max_change`` window (0 =
+    no motion model: the prediction is the last estimate).
+    """
+
+    def __init__(self, backbone, step: float = 15.0, max_change: float = 30.0,
+                 min_gain: float = 0.0, velocity: float = 0.0) -> None:
+        if step <= 0 or abs(90.0 / step - round(90.0 / step)) > 1e-9:
+            raise ValueError(f"rotation step must divide 90 degrees, got {step}")
+        self.backbone, self.step, self.max_change = backbone, float(step), float(max_change)
+        self.min_gain = float(min_gain)
+        self.velocity = float(velocity)
+        self.omega = 0.0  # smoothed turn per frame, degrees
+        self.angles = torch.arange(0.0, 360.0, self.step, dtype=torch.float64)
+        self.bank: torch.Tensor | None = None  # [K, C*G, h, w], unit norm per angle
+        self.angle = 0.0
+
+    @torch.no_grad()
+    def set_template(self, big: torch.Tensor, size: int) -> None:
+        """Build the bank from ``big`` ``[1, 3, L, L]`` (RGB 0..255, the template region with
+        margin, L >= size * sqrt(2)), whose centre ``size`` x ``size`` crop is the template."""
+        self.bank = self._bank(big, size)
+        self.angle = 0.0
+        self.omega = 0.0
+
+    @torch.no_grad()
+    def refresh(self, big: torch.Tensor, size: int, rate: float) -> None:
+        """Blend the bank towards one built from ``big`` (as in :meth:`set_template`, cropped
+        turned by the current estimate, so the target stands as in the first frame): each
+        angle's entry becomes ``(1 - rate) * old + rate * new``, renormalized. Follows the
+        target's changing appearance without moving the angle reference."""
+        fresh = self._bank(big, size)
+        mixed = (1.0 - rate) * self.bank + rate * fresh
+        self.bank = mixed / mixed.flatten(1).norm(dim=1).clamp_min(1e-12).view(-1, 1, 1, 1)
+
+    def _bank(self, big: torch.Tensor, size: int) -> torch.Tensor:
+        """``[K, C*G, h, w]`` template features at every bank angle, unit norm per angle."""
+        group = getattr(self.backbone, "group", None) if self.backbone.group_order > 1 else None
+        o = (big.size(-1) - size) // 2
+        base = [a for a in self.angles.tolist() if a < 90.0] if group else self.angles.tolist()
+        crops = torch.cat([(rotate(big, a) if a else big)[..., o:o + size, o:o + size]
+                           for a in base])
+        feats = self.backbone.group_features(crops)  # [len(base), C, G, h, w]
+        bank = {}
+        for a, f in zip(base, feats):
+            bank[a] = f
+            if group is not None:
+                for r in (1, 2, 3):  # quarter turns: the regular representation, exactly
+                    bank[a + 90.0 * r] = group.act_regular(f, r, dim=1)
+        stack = torch.stack([bank[a] for a in self.angles.tolist()]).flatten(1, 2)
+        return stack / stack.flatten(1).norm(dim=1).clamp_min(1e-12).view(-1, 1, 1, 1)
+
+    def scores(self, x_group: torch.Tensor) -> torch.Tensor:
+        """Correlation of every bank entry with search features ``x_group`` ``[1, C, G, H, W]``
+        (one search crop): ``[K, H-h+1, W-w+1]``."""
+        return F.conv2d(x_group.flatten(1, 2), self.bank.to(x_group.dtype))[0]
+
+    def update(self, scores: torch.Tensor, cell: tuple[int, int], offset: float = 0.0) -> float:
+        """New angle estimate (degrees CCW from the first frame, in ``[-180, 180)``) from
+        ``scores`` ``[K, h, w]`` at the tracked response cell ``(row, col)`` of a search crop
+        turned by ``offset`` degrees (the scores then measure the residual turn on top of it);
+        respects ``max_change`` from the last estimate. The estimator owns :attr:`angle`."""
+        s = scores[:, cell[0], cell[1]].double()
+        k = len(s)
+        start = self.angle - offset
+        centre = start + self.omega  # the motion model's prediction (the last angle without it)
+        diff = (self.angles - centre + 180.0) % 360.0 - 180.0
+        # the nearest bank angle always stays a candidate, even when max_change < step
+        allowed = (diff.abs() <= self.max_change + 1e-9) | (diff.abs() == diff.abs().min())
+        best = int(torch.argmax(torch.where(allowed, s, torch.full_like(s, -math.inf))))
+        gated = False
+        if self.min_gain > 0:
+            here = int(torch.argmin(diff.abs()))
+            gated = float(s[best] - s[here]) < self.min_gain * abs(float(s[here]))
+        if gated:
+            est = centre
+        else:
+            prev, nxt = s[(best - 1) % k], s[(best + 1) % k]
+            curve = float(prev - 2 * s[best] + nxt)
+            delta = 0.5 * float(prev - nxt) / curve if curve < 0 else 0.0
+            est = centre + float(diff[best]) + max(-0.5, min(0.5, delta)) * self.step
+            # the refinement may not step outside the allowed range either
+            est = centre + max(-self.max_change, min(self.max_change, est - centre))
+        if self.velocity > 0:
+            change = (est - start + 180.0) % 360.0 - 180.0
+            self.omega = (1.0 - self.velocity) * self.omega + self.velocity * change
+        residual = (est + 180.0) % 360.0 - 180.0
+        self.angle = (offset + residual + 180.0) % 360.0 - 180.0
+        return self.angle

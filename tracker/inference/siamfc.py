@@ -1,0 +1,171 @@
+"""Trackers implementing got10k's ``Tracker`` API (``init``, ``update``, ``track``)."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+
+from tracker.boxes import cxcywh_to_xywh, polygon_to_xywh, rotated_to_polygon
+from tracker.config import TrackingConfig
+from tracker.crops import as_rgb_array, crop_square, crop_to_image, to_tensor
+from tracker.errors import ConfigError
+from tracker.inference.base import SiameseTracker
+from tracker.inference.orientation import OrientationEstimator
+from tracker.model.siamese import SiameseNet
+
+
+def bicubic_matrix(n: int, up: int) -> np.ndarray:
+    """The ``[up, n]`` matrix ``A`` with ``A @ r @ A.T == cv2.resize(r, (up, up),
+    interpolation=cv2.INTER_CUBIC)`` for any float32 ``r [n, n]`` (OpenCV's resize is separable
+    and linear; its columns are the resized unit vectors). Three 17x17 responses upsampled
+    this way take 0.15 ms instead of 1.6 ms."""
+    eye = np.eye(n, dtype=np.float32)
+    return np.stack([cv2.resize(np.ascontiguousarray(eye[:, j:j + 1]), (1, up),
+                                interpolation=cv2.INTER_CUBIC)[:, 0] for j in range(n)], axis=1)
+
+
+class SiamFCTracker(SiameseTracker):
+    """SiamFC inference around any :class:`SiameseNet` whose head returns a score map.
+
+    ``init(image, box)`` takes a PIL image or RGB numpy array ``[H,W,3]`` and a box ``[x,y,w,h]``
+    (continuous pixel coordinates, see :mod:`tracker.boxes`); ``update(image)`` returns the new
+    ``[x, y, w, h]`` as float64 ``[4]``. Each update crops a pyramid of ``scale_num`` search
+    regions (sides ``scale_step ** k`` times the current one, one batch through the backbone),
+    upsamples the responses, picks the scale with the highest peak (every scale but the middle
+    one penalized by ``scale_penalty``), adds a cosine window and damps the size update
+    (``scale_lr``). The network runs in ``backend``
+    (default ``tracking.backend``, see :mod:`tracker.inference.runtime`). The state stays finite whatever
+    the image holds: the centre is kept inside the image and the size within
+    ``[min_size, 10 x image]``. ``clock`` holds the seconds spent per stage.
+    """
+
+    def __init__(self, net: SiameseNet, cfg: TrackingConfig, name: str = "eqtrack",
+                 device: str | torch.device = "cpu", backend: str | None = None) -> None:
+        if cfg.derotate_search and not (cfg.estimate_rotation or cfg.rotation_aware):
+            raise ConfigError("tracking.derotate_search needs tracking.estimate_rotation")
+        n = cfg.scale_num
+        super().__init__(net, cfg, name, device, backend, head_batches=(1, n))
+        self.scale_factors = cfg.scale_step ** np.linspace(-(n // 2), n // 2, n)
+        self.response_size = None  # known after the first search
+        self.window = None
+        self.orientation = None
+        self.derotate = cfg.derotate_search or cfg.rotation_aware
+        if cfg.estimate_rotation or cfg.rotation_aware:
+            try:
+                self.orientation = OrientationEstimator(self.net.backbone, cfg.rotation_step,
+                                                        cfg.rotation_max_change,
+                                                        cfg.rotation_min_gain,
+                                                        cfg.rotation_velocity)
+            except ValueError as e:
+                raise ConfigError(f"tracking.rotation_step: {e}") from None
+        self.angle = 0.0  # degrees CCW relative to the first frame (0 unless estimated)
+        self.object_sz = None  # target size along its own axes, [w, h]
+
+    @torch.inference_mode()
+    def init(self, image, box) -> None:
+        img = self.start(image, box)
+        self.x_sz = self.z_sz * self.cfg.instance_size / self.cfg.exemplar_size
+        self.min_z_sz, self.max_z_sz = self._z_limits()
+        s = self.cfg.exemplar_size
+        self.angle, self.object_sz = 0.0, self.target_sz.copy()
+        self.frames = 0
+        if self.orientation is not None:
+            self.orientation.set_template(self._bank_crop(img), s)
+
+    def _bank_crop(self, img: np.ndarray) -> torch.Tensor:
+        """The template region with room for any rotation, turned by the current angle (so the
+        target stands as in the first frame): ``[1, 3, L, L]``, 0..255."""
+        s = self.cfg.exemplar_size
+        big = s + 2 * int(np.ceil(s * (np.sqrt(2) - 1) / 2))
+        zb = crop_square(img, self.center, self.z_sz * big / s, big, self.avg_color, self.angle)
+        return to_tensor([zb]).to(self.device)
+
+    def _z_limits(self) -> tuple[float, float]:
+        # z_sz scales with the target; bounds keep w, h in [min_size, 10 x image side]
+        ratio = self.z_sz / float(np.max(self.target_sz))
+        lo = self.cfg.min_size / float(np.min(self.target_sz)) * self.z_sz
+        hi = ratio * 10.0 * float(np.max(self.image_size))
+        return lo, max(lo, hi)
+
+    @torch.inference_mode()
+    def update(self, image) -> np.ndarray:
+        clock = self.clock
+        clock.start()
+        img = as_rgb_array(image)
+        cfg = self.cfg
+        turn = self.angle if self.derotate else 0.0
+        crops = [crop_square(img, self.center, self.x_sz * f, cfg.instance_size, self.avg_color,
+                             turn) for f in self.scale_factors]
+        clock.lap("crop")
+        feats, groups = self.runtime.search_crops(crops, groups=self.orientation is not None)
+        clock.lap("backbone")
+        responses = self.runtime.head(self.kernel, feats)
+        clock.lap("head")
+        responses = responses[:, 0].float().cpu().numpy()
+        self._prepare_window(responses.shape[-1])
+
+        up = self.window.shape[0]
+        responses = self._up @ responses @ self._up.T
+        mid = cfg.scale_num // 2
+        peaks = responses.reshape(cfg.scale_num, -1).max(axis=1)
+        peaks[:mid] *= cfg.scale_penalty
+        peaks[mid + 1:] *= cfg.scale_penalty
+        scale_id = int(np.argmax(peaks))
+
+        response = responses[scale_id]
+        response = response - response.min()
+        response = response / (response.sum() + 1e-16)
+        response = (1 - cfg.window_influence) * response + cfg.window_influence * self.window
+        loc = np.array(np.unravel_index(int(np.argmax(response)), response.shape), dtype=float)
+
+        # peak offset: upsampled response -> search crop -> image pixels
+        disp = (loc[::-1] - (up - 1) / 2.0) * self.runtime.stride / cfg.response_up
+        disp = disp * self.x_sz * self.scale_factors[scale_id] / cfg.instance_size
+        self.center = np.clip(self.center + crop_to_image(disp, turn), 0.0, self.image_size)
+
+        if self.orientation is not None:
+            # the response cell under the upsampled peak
+            n = self.response_size
+            cell = np.clip(np.round((loc + 0.5) / cfg.response_up - 0.5), 0, n - 1).astype(int)
+            self.angle = self.orientation.update(
+                self.orientation.scores(groups[scale_id:scale_id + 1]), tuple(cell), turn)
+
+        scale = (1 - cfg.scale_lr) + cfg.scale_lr * self.scale_factors[scale_id]
+        new_z = float(np.clip(self.z_sz * scale, self.min_z_sz, self.max_z_sz))
+        scale = new_z / self.z_sz
+        self.z_sz, self.x_sz = new_z, self.x_sz * scale
+        self.target_sz = self.target_sz * scale
+        self.object_sz = self.object_sz * scale
+        self.frames += 1
+        if (self.orientation is not None and cfg.rotation_refresh
+                and self.frames % cfg.rotation_refresh == 0):
+            self.orientation.refresh(self._bank_crop(img), cfg.exemplar_size,
+                                     cfg.rotation_refresh_rate)
+        if cfg.rotation_aware:
+            # the rotated box's bounds: a turned target's axis-aligned extent grows with the turn
+            box = polygon_to_xywh(self.polygon)
+        else:
+            box = cxcywh_to_xywh(np.concatenate([self.center, self.target_sz]))
+        clock.lap("post")
+        return box
+
+    @property
+    def rotated_box(self) -> np.ndarray:
+        """``[cx, cy, w, h, angle]``: the target's centre, its size along its own axes (the
+        first frame's box, rescaled) and its in-plane angle (degrees CCW, 0 unless
+        ``tracking.estimate_rotation``)."""
+        return np.concatenate([self.center, self.object_sz, [self.angle]])
+
+    @property
+    def polygon(self) -> np.ndarray:
+        """The rotated box as 8 values ``x1, y1, ..., x4, y4`` (VOT style)."""
+        return rotated_to_polygon(self.rotated_box)
+
+    def _prepare_window(self, response_size: int) -> None:
+        if self.response_size == response_size:
+            return
+        self.response_size = response_size
+        up = response_size * self.cfg.response_up
+        hann = np.outer(np.hanning(up), np.hanning(up))
+        self.window = hann / hann.sum()
+        self._up = bicubic_matrix(response_size, up)
