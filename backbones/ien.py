@@ -1,16 +1,20 @@
 """IEN ResNet-22: a plain CIResNet-22 trained with the implicit-equivariance loss.
 
 At inference it *is* a plain CIResNet-22 (same modules, same state dict, no extra work): the
-equivariance lives in the weights. The loss settings come from the config and act only through
+equivariance lives in the weights. With ``tie_bn`` (for the regular form) every batch norm keeps
+one set of statistics per channel group instead of per channel, so that a cyclic shift inside a
+group commutes with it; at inference that is still a per-channel affine of the same cost. The loss settings come from the config and act only through
 :meth:`regularization_loss` during training; ``beta = 0`` gives the plain baseline.
 """
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from .equivariance import ImplicitEquivarianceLoss
 from .registry import register_backbone
-from .resnet import CIResNet22
+from .gconv import TiedBatchNorm2d
+from .resnet import CIBottleneck, CIResNet22
 
 
 @register_backbone("ien_resnet22")
@@ -20,12 +24,14 @@ class IENResNet22(CIResNet22):
     ``beta``: weight of the loss; ``layers``: tapped stages (``stem``, ``layer1``, ``layer2``);
     ``transforms``: ``p4`` (IEN's R4), ``c8`` (R8), ``p4m``/``d8`` (with flips); ``form``:
     ``pooled`` (the paper's) or ``regular``; ``group_sizes`` and ``group_proportions``: the
-    channel groups, e.g. ``[4]`` (homogeneous) or ``[8, 4, 2, 1]`` with ``[32, 8, 2, 1]``.
+    channel groups, e.g. ``[4]`` (homogeneous) or ``[8, 4, 2, 1]`` with ``[32, 8, 2, 1]``;
+    ``tie_bn``: share batch-norm statistics, scale and shift inside each channel group of every
+    layer (one group size only), which the regular form needs to stay equivariant at inference.
     """
 
     def __init__(self, width: float = 1.0, beta: float = 1.0, layers=("layer1", "layer2"),
                  transforms: str = "p4", form: str = "pooled", group_sizes=(4,),
-                 group_proportions=None) -> None:
+                 group_proportions=None, tie_bn: bool = False) -> None:
         super().__init__(width=width)
         if isinstance(beta, bool) or not isinstance(beta, (int, float)) or beta < 0:
             raise ValueError(f"beta must be a non-negative number, got {beta!r}")
@@ -39,6 +45,27 @@ class IENResNet22(CIResNet22):
         shapes = self.stage_shapes()
         for name in layers:
             self.ien.action.channel_groups(shapes[name].channels)
+        self.tie_bn = bool(tie_bn)
+        if self.tie_bn:
+            self._tie_batch_norms(group_sizes, group_proportions)
+
+    def _tie_batch_norms(self, group_sizes, group_proportions) -> None:
+        sizes = list(group_sizes)
+        if len(sizes) != 1 or group_proportions is not None:
+            raise ValueError(f"tie_bn needs one channel group size, got group_sizes {sizes}")
+        size = int(sizes[0])
+        for parent in list(self.modules()):
+            for child_name, child in parent.named_children():
+                if type(child) is not nn.BatchNorm2d:
+                    continue
+                if child.num_features % size:
+                    raise ValueError(f"tie_bn: a batch norm of {child.num_features} channels "
+                                     f"does not split into groups of {size}")
+                setattr(parent, child_name, TiedBatchNorm2d(child.num_features // size, size))
+        # the plain net's init: unit scale, zero shift, last BN of each residual branch zero
+        for m in self.modules():
+            if isinstance(m, CIBottleneck):
+                nn.init.zeros_(m.bn3.weight)
 
     def regularization_loss(self, x: torch.Tensor, generator: torch.Generator | None = None
                             ) -> torch.Tensor | None:

@@ -12,7 +12,8 @@ from backbones.equivariance import (
     get_transforms,
     rotate,
 )
-from backbones.gconv import UnknownGroupError
+from backbones.gconv import TiedBatchNorm2d, UnknownGroupError
+from backbones.resnet import CIBottleneck
 from tracker.crops import to_tensor
 from tracker.data.synthetic import SequenceSpec, generate_sequence
 
@@ -132,3 +133,54 @@ def test_equivariance_error_reports_every_stage_and_element(frames):
     assert all(0.01 < v < 10 for v in errors["layer2"].values())
     with pytest.raises(ValueError, match="regular form of a p4 network needs transforms inside p4"):
         equivariance_error(build_backbone("p4_resnet22").eval(), frames[:1], "p4m", "regular")
+
+
+def _shift_inside_groups(x: torch.Tensor, size: int, k: int) -> torch.Tensor:
+    b, c, h, w = x.shape
+    return torch.roll(x.reshape(b, c // size, size, h, w), k, dims=2).reshape(b, c, h, w)
+
+
+def test_tied_batch_norm_commutes_with_a_shift_inside_its_groups_where_plain_does_not():
+    torch.manual_seed(0)
+    tied, plain = TiedBatchNorm2d(3, 4), torch.nn.BatchNorm2d(12)
+    for bn in (tied, plain):
+        with torch.no_grad():
+            bn.weight.uniform_(0.5, 2.0)
+            bn.bias.uniform_(-1.0, 1.0)
+    # channels of a group with different statistics: what makes per-channel BN break the shift
+    scale = torch.linspace(0.5, 3.0, 12).view(1, 12, 1, 1)
+    for _ in range(5):  # training-mode batches fill the running statistics
+        x = torch.randn(6, 12, 7, 7) * scale + scale
+        for bn in (tied, plain):
+            bn.train()
+            got = bn(_shift_inside_groups(x, 4, 1))
+            want = _shift_inside_groups(bn(x), 4, 1)
+            if bn is tied:
+                assert torch.allclose(got, want, atol=1e-5)
+    x = torch.randn(2, 12, 7, 7) * scale + scale
+    for bn in (tied, plain):
+        bn.eval()
+    assert torch.allclose(tied(_shift_inside_groups(x, 4, 3)),
+                          _shift_inside_groups(tied(x), 4, 3), atol=1e-5)
+    assert not torch.allclose(plain(_shift_inside_groups(x, 4, 3)),
+                              _shift_inside_groups(plain(x), 4, 3), atol=1e-2)
+
+
+def test_ien_tie_bn_ties_every_batch_norm_and_round_trips_its_state(frames):
+    torch.manual_seed(3)
+    bb = build_backbone("ien_resnet22", width=0.25, form="regular", tie_bn=True)
+    norms = [m for m in bb.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert norms and all(isinstance(m, TiedBatchNorm2d) and m.group_order == 4 for m in norms)
+    assert all(m.bn3.weight.detach().abs().sum().item() == 0 for m in bb.modules()
+               if isinstance(m, CIBottleneck))
+    bb.train()
+    bb.regularization_loss(frames[:2]).backward()
+    again = build_backbone("ien_resnet22", width=0.25, form="regular", tie_bn=True)
+    again.load_state_dict(bb.state_dict())
+    bb.eval(), again.eval()
+    with torch.no_grad():
+        assert torch.equal(bb(frames[:2]), again(frames[:2]))
+        assert bb(frames[:2]).shape == (2, 128, 5, 5)
+    with pytest.raises(ValueError, match="tie_bn needs one channel group size"):
+        build_backbone("ien_resnet22", width=0.25, group_sizes=[4, 2], group_proportions=[1, 1],
+                       tie_bn=True)

@@ -119,17 +119,20 @@ class GroupConv2d(_CachedFilter):
         return F.conv2d(x, weight, bias, self.stride, self.padding)
 
 
-class GroupBatchNorm2d(nn.BatchNorm2d):
-    """Batch norm of flattened group features ``[B, C * |G|, H, W]`` with one mean, variance,
-    scale and shift per field ``c``, shared over the group axis (so it stays equivariant)."""
+class TiedBatchNorm2d(nn.BatchNorm2d):
+    """Batch norm of ``[B, fields * tied, H, W]`` maps whose channels come in fields of ``tied``
+    consecutive channels (index ``f * tied + i``), with one mean, variance, scale and shift per
+    field, shared by its ``tied`` channels. Any permutation inside the fields (a group's regular
+    representation, a cyclic channel shift) therefore commutes with it, in training and at
+    inference; an ordinary batch norm's per-channel statistics break that."""
 
-    def __init__(self, group: Group, channels: int) -> None:
-        super().__init__(channels)
-        self.group_order = group.order
+    def __init__(self, fields: int, tied: int) -> None:
+        super().__init__(fields)
+        self.group_order = int(tied)
         self._cache: tuple | None = None
 
     def _repeated(self) -> tuple:
-        """Running mean, variance, weight and bias, each repeated ``|G|`` times (cached unless
+        """Running mean, variance, weight and bias, each repeated ``tied`` times (cached unless
         gradients are needed)."""
         tensors = (self.running_mean, self.running_var, self.weight, self.bias)
         n = self.group_order
@@ -145,14 +148,22 @@ class GroupBatchNorm2d(nn.BatchNorm2d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training and self.running_mean is not None:
             # at inference the shared statistics are a per-channel affine of the flattened map:
-            # an ordinary 4-D batch norm with each field's values repeated |G| times, which
-            # runtimes fold into the convolution before it (ONNX Runtime: 7 ms of 80 for the
-            # attentive p4 search, plus the ReLU it then fuses)
+            # an ordinary 4-D batch norm with each field's values repeated, which runtimes fold
+            # into the convolution before it (ONNX Runtime: 7 ms of 80 for the attentive p4
+            # search, plus the ReLU it then fuses)
             return F.batch_norm(x, *self._repeated(), False, 0.0, self.eps)
         b, cg, h, w = x.shape
         # reshape, not view: inputs may arrive in another memory format (e.g. channels-last)
         return super().forward(x.reshape(b, cg // self.group_order, self.group_order * h, w)) \
             .reshape(b, cg, h, w)
+
+
+class GroupBatchNorm2d(TiedBatchNorm2d):
+    """Batch norm of flattened group features ``[B, C * |G|, H, W]`` with one mean, variance,
+    scale and shift per field ``c``, shared over the group axis (so it stays equivariant)."""
+
+    def __init__(self, group: Group, channels: int) -> None:
+        super().__init__(channels, group.order)
 
 
 def group_pool(x: torch.Tensor, group_order: int, mode: str = "max") -> torch.Tensor:
