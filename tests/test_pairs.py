@@ -169,6 +169,23 @@ def test_folder_otb_crops_put_the_target_where_target_says(data, rotation):
             assert p.angle == 0.0
 
 
+def test_the_own_size_of_a_target_ignores_the_turn_of_the_crop(data):
+    upright = PairSampler([FolderSource(data["otb"], max_gap=3)], max_shift=64,
+                          scale_jitter=0.1, seed=1)
+    turned = PairSampler([FolderSource(data["otb"], max_gap=3)], max_shift=64,
+                         scale_jitter=0.1, rotation=40.0, seed=1)
+    grown = 0
+    for i in range(12):
+        a, b = upright.pair(0, i), turned.pair(0, i)
+        # same draw of frames and crop scale: an upright crop's extent is the own size, and the
+        # turned crop keeps that size while its extent grows with the turn
+        np.testing.assert_allclose(a.size, a.target[2:], atol=1e-9)
+        np.testing.assert_allclose(b.size, a.size, atol=1e-9)
+        assert np.all(b.target[2:] >= b.size - 1e-9)
+        grown += bool(abs(b.angle) > 10 and b.target[2:].prod() > 1.1 * b.size.prod())
+    assert grown >= 3
+
+
 def test_folder_got_layout_uses_zero_based_boxes_and_skips_absent_frames(data):
     source = FolderSource(data["got"], max_gap=10)
     absent = data["got_boxes"][2]
@@ -360,11 +377,12 @@ def mixed(data) -> PairSampler:
 
 def test_batch_shapes_and_dtypes(mixed):
     b = mixed.batch(0, 5)
-    assert set(b) == {"z", "x", "target", "angle"}
+    assert set(b) == {"z", "x", "target", "angle", "size"}
     assert b["z"].shape == (5, 3, 127, 127) and b["z"].dtype == torch.float32
     assert b["x"].shape == (5, 3, 255, 255) and b["x"].dtype == torch.float32
     assert b["target"].shape == (5, 4) and b["target"].dtype == torch.float32
     assert b["angle"].shape == (5,) and b["angle"].dtype == torch.float32
+    assert b["size"].shape == (5, 2) and torch.all(b["size"] > 0)
     assert 0 <= float(b["x"].min()) and float(b["x"].max()) <= 255
     assert torch.all(b["target"][:, :2].abs() <= 64) and torch.all(b["target"][:, 2:] > 0)
 

@@ -378,3 +378,24 @@ def test_tracker_moves_the_box_to_the_proposed_anchor_in_image_coordinates(easy_
     lr = penalty * (1 / (1 + np.exp(-10.0))) * 0.33
     size = np.array([w, h]) * (1 - lr) + 64 / scale_z * lr
     np.testing.assert_allclose(box, np.concatenate([centre - size / 2, size]), rtol=1e-6)
+
+
+def test_rpn_head_regresses_the_own_size_or_the_extent_as_its_box_size_says():
+    target = torch.tensor([[4.0, -2.0, 90.0, 80.0]])  # extent of a turned 60x40 target
+    size = torch.tensor([[60.0, 40.0]])
+    out = (torch.zeros(1, 10, 17, 17), torch.zeros(1, 20, 17, 17))
+    got = {}
+    for box_size in ("own", "extent"):
+        head = DepthwiseRPNHead(16, hidden=8, box_size=box_size)
+        anchors = head.anchors(8, 17)
+        want = target if box_size == "extent" else torch.cat([target[:, :2], size], 1)
+        ref = batch_anchor_targets(anchors, want.numpy(), np.random.default_rng(0))
+        labels, reg, weights = head.targets(out, target, 8, None, np.random.default_rng(0),
+                                            size=size)
+        assert torch.equal(labels, ref[0]) and torch.equal(reg, ref[1])
+        got[box_size] = reg
+    assert not torch.equal(got["own"], got["extent"])
+    with pytest.raises(ValueError, match="needs the targets' own sizes"):
+        DepthwiseRPNHead(16, hidden=8).targets(out, target, 8, None, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="box_size 'area' is unknown; known: own, extent"):
+        DepthwiseRPNHead(16, hidden=8, box_size="area")

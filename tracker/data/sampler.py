@@ -69,7 +69,9 @@ class CropPair(NamedTuple):
     size the target's axis-aligned extent in the crop (in a turned crop: of the source's rotated
     box where it gives one, else of its axis-aligned box turned with the crop); angle: degrees
     CCW of the target in ``x`` relative to ``z``, in ``[-180, 180)`` (the source's rotation plus
-    the crop's turn); source: index of the source it came from.
+    the crop's turn); source: index of the source it came from; size: float64 ``[2]`` the
+    target's own ``(w, h)`` in crop pixels, the rotation taken out (the source's rotated box
+    where it gives one, else its axis-aligned box), which no turn of the crop changes.
     """
 
     z: np.ndarray
@@ -77,6 +79,7 @@ class CropPair(NamedTuple):
     target: np.ndarray
     angle: float
     source: int
+    size: np.ndarray
 
 
 # options each type accepts (besides type, root, weight) and how to convert them
@@ -297,8 +300,9 @@ class PairSampler:
         else:
             w, h, a = xc[2], xc[3], turn
         c, s = abs(math.cos(math.radians(a))), abs(math.sin(math.radians(a)))
-        size = np.array([c * w + s * h, s * w + c * h]) * sx / side
-        target = np.concatenate([shift, size])
+        extent = np.array([c * w + s * h, s * w + c * h]) * sx / side
+        target = np.concatenate([shift, extent])
+        own = np.array([w, h], dtype=np.float64) * sx / side
 
         if rng.random() < self.grayscale:
             z, x = augment.grayscale(z), augment.grayscale(x)
@@ -307,7 +311,7 @@ class PairSampler:
             x = augment.color_jitter(x, rng, self.color_jitter)
         if rng.random() < self.blur:
             x = augment.motion_blur(x, rng)
-        return CropPair(z, x, target, wrap_angle(pair.angle + turn), k)
+        return CropPair(z, x, target, wrap_angle(pair.angle + turn), k, own)
 
     # -- batches -------------------------------------------------------------------------------
 
@@ -318,7 +322,8 @@ class PairSampler:
         Pair ``i`` is :meth:`pair` ``(step, rank * batch_size + i)``, so the ranks' batches are
         disjoint and together equal the single-process batch of ``world * batch_size``.
         Returns ``z`` float32 ``[B, 3, Sz, Sz]`` and ``x`` ``[B, 3, Sx, Sx]`` (RGB, 0..255),
-        ``target`` float32 ``[B, 4]`` (see :class:`CropPair`), ``angle`` float32 ``[B]``.
+        ``target`` float32 ``[B, 4]``, ``angle`` float32 ``[B]`` and ``size`` float32 ``[B, 2]``
+        (see :class:`CropPair`).
         """
         if not (0 <= rank < world) or batch_size < 1 or step < 0:
             raise ValueError(f"bad batch request: step {step}, batch_size {batch_size}, "
@@ -329,6 +334,7 @@ class PairSampler:
             "x": to_tensor([p.x for p in pairs]),
             "target": torch.tensor(np.stack([p.target for p in pairs]), dtype=torch.float32),
             "angle": torch.tensor([p.angle for p in pairs], dtype=torch.float32),
+            "size": torch.tensor(np.stack([p.size for p in pairs]), dtype=torch.float32),
         }
 
 

@@ -72,6 +72,10 @@ class DepthwiseXCorrBranch(nn.Module):
         return self.head(xcorr_depthwise(self.conv_search(x), self.conv_kernel(z)))
 
 
+# what an RPN head's boxes regress in training (see DepthwiseRPNHead)
+BOX_SIZES = ("own", "extent")
+
+
 class DepthwiseRPNHead(nn.Module):
     """SiamRPN++ ``DepthwiseRPN``: separate cls and loc branches, each with its own adjust convs
     (the two tasks want different features), over backbone features of ``in_channels``.
@@ -82,14 +86,21 @@ class DepthwiseRPNHead(nn.Module):
     module docstring. The head owns its anchors: ``A = len(ratios) * len(scales)`` shapes per
     cell (pysot's five ratios, one scale by default; ``anchor_num``, when given, must agree),
     and with them its training targets, loss and proposals; ``tracker = "siamrpn"``.
+    ``box_size``: what the boxes regress in training: ``"own"`` (the target's own size, the
+    rotation taken out, so a turned search crop teaches the same box as an upright one) or
+    ``"extent"`` (its axis-aligned extent in the crop, which a turned crop inflates).
     """
 
     tracker = "siamrpn"
 
     def __init__(self, in_channels: int, hidden: int = 256, anchor_num: Optional[int] = None,
                  adjust_kernel: int = 3, ratios: Sequence[float] = DEFAULT_RATIOS,
-                 scales: Sequence[float] = DEFAULT_SCALES) -> None:
+                 scales: Sequence[float] = DEFAULT_SCALES, box_size: str = "own") -> None:
         super().__init__()
+        if box_size not in BOX_SIZES:
+            raise ValueError(f"DepthwiseRPNHead: box_size {box_size!r} is unknown; known: "
+                             f"{', '.join(BOX_SIZES)}")
+        self.box_size = box_size
         self.ratios = tuple(float(r) for r in ratios)
         self.scales = tuple(float(s) for s in scales)
         shapes = len(self.ratios) * len(self.scales)
@@ -118,11 +129,18 @@ class DepthwiseRPNHead(nn.Module):
         return self._anchors[key]
 
     def targets(self, out, target: torch.Tensor, stride: int, train,
-                rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                rng: np.random.Generator, size: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """SiamRPN targets for this head's output ``out = (cls, loc)`` and the batch's boxes
-        ``target [B, 4]`` (``cxcywh`` in search-crop pixels from the crop centre): ``labels
-        [B, N]``, ``reg_targets [B, N, 4]``, ``reg_weights [B, N]`` on ``out``'s device
+        ``target [B, 4]`` (``cxcywh`` in search-crop pixels from the crop centre, the size the
+        axis-aligned extent) and own sizes ``size [B, 2]`` (:class:`tracker.data.sampler.
+        CropPair`; needed with ``box_size="own"``): ``labels [B, N]``, ``reg_targets [B, N,
+        4]``, ``reg_weights [B, N]`` on ``out``'s device
         (:func:`tracker.model.anchors.batch_anchor_targets`; ``rng`` draws the kept anchors)."""
+        if self.box_size == "own":
+            if size is None:
+                raise ValueError("DepthwiseRPNHead(box_size='own') needs the targets' own sizes")
+            target = torch.cat([target[:, :2], size.to(target)], dim=1)
         cls = out[0]
         anchors = self.anchors(stride, cls.size(-1))
         parts = batch_anchor_targets(anchors, target.cpu().numpy(), rng)

@@ -82,11 +82,13 @@ class XCorrHead(nn.Module):
         return xcorr(z, x) * self.out_scale + self.bias
 
     def targets(self, out: torch.Tensor, target: torch.Tensor, stride: int, train,
-                rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+                rng: np.random.Generator, size: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
         """Training labels and weights ``[B,1,s,s]`` for this head's output ``out [B,1,s,s]``
         and targets ``target [B,4]`` (:class:`tracker.data.sampler.CropPair`'s ``cx, cy, w, h``
         in search-crop pixels from the crop centre): a disk of ``train.label_radius`` pixels
-        around each centre (:func:`siamfc_targets`). ``rng`` is unused (no sampling)."""
+        around each centre (:func:`siamfc_targets`). ``rng`` and ``size`` are unused (no
+        sampling, no boxes)."""
         labels, weights = siamfc_targets(target, out.size(-1), stride, train.label_radius)
         return labels.to(out.device), weights.to(out.device)
 

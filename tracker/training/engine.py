@@ -125,8 +125,8 @@ class Trainer:
     # -- one step ------------------------------------------------------------------------------
 
     def losses(self, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
-        """Total loss and its terms for one batch (``z``, ``x``, ``target`` as the sampler
-        gives them)."""
+        """Total loss and its terms for one batch (``z``, ``x``, ``target``, ``size`` as the
+        sampler gives them)."""
         z = batch["z"].to(self.device, memory_format=self.memory_format)
         x = batch["x"].to(self.device, memory_format=self.memory_format)
         target = batch["target"]
@@ -136,7 +136,8 @@ class Trainer:
             out = self.forward(z, x)
         head = self.model.head
         rng = np.random.default_rng([self.cfg.train.seed, self.step, self.rank, 7])
-        targets = head.targets(out, target, self.model.backbone.stride, self.cfg.train, rng)
+        targets = head.targets(out, target, self.model.backbone.stride, self.cfg.train, rng,
+                               size=batch.get("size"))
         total, terms = head.loss(out, targets)
         # on the template crops: a quarter of the search crops' cost, the same images
         # outside autocast: the regularizer compares nearly equal feature maps, which bf16
