@@ -12,8 +12,8 @@ import torch
 from torch import nn
 
 from .equivariance import ImplicitEquivarianceLoss
-from .registry import register_backbone
 from .gconv import TiedBatchNorm2d
+from .registry import register_backbone
 from .resnet import CIBottleneck, CIResNet22
 
 

@@ -17,8 +17,12 @@ import pytest
 
 from tracker.data.synthetic import SequenceSpec, generate_sequence
 from tracker.evaluation.eao import accuracy_robustness, expected_average_overlap, read_record
-from tracker.evaluation.vot_toolkit.workspace import (EXPERIMENT, read_analysis, server_command,
-                                                      write_workspace)
+from tracker.evaluation.vot_toolkit.workspace import (
+    EXPERIMENT,
+    read_analysis,
+    server_command,
+    write_workspace,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 VOT = os.environ.get("EQTRACK_VOT", str(ROOT / ".venv-vot" / "bin" / "vot"))
