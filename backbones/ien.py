@@ -3,8 +3,9 @@
 At inference it *is* a plain CIResNet-22 (same modules, same state dict, no extra work): the
 equivariance lives in the weights. With ``tie_bn`` (for the regular form) every batch norm keeps
 one set of statistics per channel group instead of per channel, so that a cyclic shift inside a
-group commutes with it; at inference that is still a per-channel affine of the same cost. The loss settings come from the config and act only through
-:meth:`regularization_loss` during training; ``beta = 0`` gives the plain baseline.
+group commutes with it; at inference that is still a per-channel affine of the same cost. The
+loss settings come from the config and act only through :meth:`regularization_loss` during
+training; ``beta = 0`` gives the plain baseline.
 """
 from __future__ import annotations
 
