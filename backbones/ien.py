@@ -15,7 +15,7 @@ from torch import nn
 from .equivariance import ImplicitEquivarianceLoss
 from .gconv import TiedBatchNorm2d
 from .registry import register_backbone
-from .resnet import CIBottleneck, CIResNet22
+from .resnet import CIResNet22
 
 
 @register_backbone("ien_resnet22")
@@ -33,7 +33,9 @@ class IENResNet22(CIResNet22):
     def __init__(self, width: float = 1.0, beta: float = 1.0, layers=("layer1", "layer2"),
                  transforms: str = "p4", form: str = "pooled", group_sizes=(4,),
                  group_proportions=None, tie_bn: bool = False) -> None:
-        super().__init__(width=width)
+        super().__init__(width=width, norm=_tied_norm(group_sizes, group_proportions)
+                         if tie_bn else nn.BatchNorm2d)
+        self.tie_bn = bool(tie_bn)
         if isinstance(beta, bool) or not isinstance(beta, (int, float)) or beta < 0:
             raise ValueError(f"beta must be a non-negative number, got {beta!r}")
         unknown = [name for name in layers if name not in ("stem", "layer1", "layer2")]
@@ -46,27 +48,6 @@ class IENResNet22(CIResNet22):
         shapes = self.stage_shapes()
         for name in layers:
             self.ien.action.channel_groups(shapes[name].channels)
-        self.tie_bn = bool(tie_bn)
-        if self.tie_bn:
-            self._tie_batch_norms(group_sizes, group_proportions)
-
-    def _tie_batch_norms(self, group_sizes, group_proportions) -> None:
-        sizes = list(group_sizes)
-        if len(sizes) != 1 or group_proportions is not None:
-            raise ValueError(f"tie_bn needs one channel group size, got group_sizes {sizes}")
-        size = int(sizes[0])
-        for parent in list(self.modules()):
-            for child_name, child in parent.named_children():
-                if type(child) is not nn.BatchNorm2d:
-                    continue
-                if child.num_features % size:
-                    raise ValueError(f"tie_bn: a batch norm of {child.num_features} channels "
-                                     f"does not split into groups of {size}")
-                setattr(parent, child_name, TiedBatchNorm2d(child.num_features // size, size))
-        # the plain net's init: unit scale, zero shift, last BN of each residual branch zero
-        for m in self.modules():
-            if isinstance(m, CIBottleneck):
-                nn.init.zeros_(m.bn3.weight)
 
     def regularization_loss(self, x: torch.Tensor, generator: torch.Generator | None = None
                             ) -> torch.Tensor | None:
@@ -75,3 +56,19 @@ class IENResNet22(CIResNet22):
             return None
         loss, _ = self.ien(self, x, generator)
         return self.beta * loss
+
+
+def _tied_norm(group_sizes, group_proportions):
+    """The batch-norm factory of ``tie_bn``: ``channels -> TiedBatchNorm2d(channels // s, s)``
+    for the one channel group size ``s``."""
+    sizes = list(group_sizes)
+    if len(sizes) != 1 or group_proportions is not None:
+        raise ValueError(f"tie_bn needs one channel group size, got group_sizes {sizes}")
+    size = int(sizes[0])
+
+    def norm(channels: int) -> TiedBatchNorm2d:
+        if channels % size:
+            raise ValueError(f"tie_bn: a batch norm of {channels} channels does not split into "
+                             f"groups of {size}")
+        return TiedBatchNorm2d(channels // size, size)
+    return norm

@@ -89,24 +89,26 @@ class CIBottleneck(nn.Module):
     invariance that cross-correlation relies on. ``[B,Cin,H,W] -> [B,4*planes,H-2,W-2]``.
     With ``pool=True`` (the CIR-D unit) a 2x2 max-pool with stride 2 follows the crop, so the
     convolution itself stays at stride 1 and the unit downsamples without padding artefacts.
+    ``norm(channels)`` builds each batch norm.
     """
 
     expansion = EXPANSION
 
-    def __init__(self, in_channels: int, planes: int, pool: bool = False) -> None:
+    def __init__(self, in_channels: int, planes: int, pool: bool = False,
+                 norm=nn.BatchNorm2d) -> None:
         super().__init__()
         out = planes * self.expansion
         self.conv1 = nn.Conv2d(in_channels, planes, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
+        self.bn1 = norm(planes)
         self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
+        self.bn2 = norm(planes)
         self.conv3 = nn.Conv2d(planes, out, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(out)
+        self.bn3 = norm(out)
         self.relu = nn.ReLU(inplace=True)
         self.shortcut = None
         if in_channels != out:
             self.shortcut = nn.Sequential(nn.Conv2d(in_channels, out, 1, bias=False),
-                                          nn.BatchNorm2d(out))
+                                          norm(out))
         self.pool = nn.MaxPool2d(2, 2) if pool else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -139,20 +141,21 @@ class CIResNet22(Backbone):
     ``[B,3,127,127] -> [B,512,5,5]`` and ``[B,3,255,255] -> [B,512,21,21]``; stride 8.
     Inputs of size 5 mod 8 (125, 253) are consumed exactly by every strided layer, which the
     group-equivariant twins need for exact rotation equivariance. ``width`` scales all channel
-    counts (1.0 = 64 stem channels and 512 outputs).
+    counts (1.0 = 64 stem channels and 512 outputs). ``norm(channels)`` builds every batch norm
+    (``nn.BatchNorm2d``; subclasses only, so the initialization below applies).
     """
 
     stride = 8
     size_modulus, size_residue = 8, 5
 
-    def __init__(self, width: float = 1.0) -> None:
+    def __init__(self, width: float = 1.0, norm=nn.BatchNorm2d) -> None:
         super().__init__()
         stem = max(4, int(round(STEM_CHANNELS * width)))
         planes = {name: max(1, int(round(base * width))) for name, (base, _) in STAGES.items()}
-        self.stem = nn.Sequential(nn.Conv2d(3, stem, 7, 2, bias=False), nn.BatchNorm2d(stem),
+        self.stem = nn.Sequential(nn.Conv2d(3, stem, 7, 2, bias=False), norm(stem),
                                   nn.ReLU(inplace=True), nn.MaxPool2d(2, 2))
         self.layer1, self.layer2 = ciresnet22_stages(
-            lambda _, cin, p, pool: CIBottleneck(cin, p, pool=pool), stem, planes)
+            lambda _, cin, p, pool: CIBottleneck(cin, p, pool=pool, norm=norm), stem, planes)
         self._channels = {"stem": stem, **{n: p * EXPANSION for n, p in planes.items()}}
         self.out_channels = self._channels["layer2"]
         _init_weights(self)
