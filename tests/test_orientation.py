@@ -168,3 +168,69 @@ def test_the_angular_velocity_model_keeps_up_with_a_turn_faster_than_the_window(
 
 def test_the_angular_velocity_model_leaves_a_still_target_still():
     assert max(abs(a) for a in _track_angles(0.5, 0.0)) < 1e-6
+
+
+def _peaked_scores(est, residual_deg: float, height: float = 1.0) -> torch.Tensor:
+    # a score curve over the bank angles, best at residual_deg, varying by a few percent as
+    # real ones do: [K, 1, 1]
+    bump = 0.02 * height * torch.cos(torch.deg2rad(est.angles - residual_deg))
+    return (1.0 + bump).float().view(-1, 1, 1)
+
+
+def _filter(**kw) -> OrientationEstimator:
+    return OrientationEstimator(None, step=15.0, **{"filter": 1000.0, "noise": 4.0, **kw})
+
+
+def test_the_angle_filter_follows_a_turn_through_the_turned_search_crop():
+    est = _filter()
+    errors = []
+    for t in range(1, 121):
+        truth = 2.0 * t
+        # the tracker turns the search crop by the last estimate: the scores see the residual
+        offset = est.angle
+        est.update(_peaked_scores(est, truth - offset), (0, 0), offset)
+        errors.append(angle_error(est.angle, truth))
+    # a random-walk prior lags a steady turn by a bounded amount (a few frames' turn) that
+    # does not grow
+    assert max(errors[60:]) < 8.0
+    assert max(errors[60:]) - min(errors[60:]) < 1.0
+
+
+def test_the_angle_filter_shrugs_off_one_wrong_frame_that_the_window_follows():
+    filt, window = _filter(), OrientationEstimator(None, step=15.0, max_change=180.0)
+    for est in (filt, window):
+        for _ in range(5):
+            est.update(_peaked_scores(est, 0.0), (0, 0))
+        est.update(_peaked_scores(est, 90.0), (0, 0))  # one bad frame
+    assert angle_error(window.angle, 90.0) < 1.0
+    assert angle_error(filt.angle, 0.0) < 0.25 * 90.0  # a fraction of the window's jump
+
+
+def test_the_angle_filter_lets_persistent_evidence_win_far_from_the_estimate():
+    # two peaks: a weaker one at the current angle, a stronger one at 90 degrees; the window
+    # holds on to the near one for good, the filter moves once the far one keeps winning
+    def bimodal(est):
+        near = _peaked_scores(est, 0.0, 0.8)
+        far = _peaked_scores(est, 90.0, 1.0)
+        return torch.maximum(near, far)
+
+    filt, window = _filter(), OrientationEstimator(None, step=15.0, max_change=30.0)
+    for est in (filt, window):
+        for _ in range(40):
+            est.update(bimodal(est), (0, 0))
+    assert angle_error(window.angle, 0.0) < 1.0
+    assert angle_error(filt.angle, 90.0) < 5.0
+
+
+def test_the_angle_filter_leaves_the_angle_still_on_a_flat_score_curve():
+    est = _filter()
+    for _ in range(20):
+        est.update(torch.ones(24, 1, 1), (0, 0))
+    assert angle_error(est.angle, 0.0) < 1e-6
+
+
+def test_the_angle_filter_with_a_gate_is_a_config_error():
+    with pytest.raises(ConfigError, match="rotation_filter replaces the gate"):
+        build_tracker("configs/siamfc_p4_resnet22.yaml",
+                      overrides=["tracking.estimate_rotation=true", "tracking.rotation_filter=100",
+                                 "tracking.rotation_min_gain=0.01"])

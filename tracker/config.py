@@ -70,6 +70,12 @@ class TrackingConfig:
     # constant-angular-velocity motion model: the turn per frame is smoothed with this rate and
     # predicts the next angle, around which the search and the gate work (0 = off)
     rotation_velocity: float = 0.0
+    # > 0: a Bayesian histogram filter over the angle (1-degree bins) replaces the window, the
+    # gate and the motion model: each frame the belief diffuses by a wrapped Gaussian of
+    # rotation_noise degrees and is multiplied by exp(rotation_filter * relative score), so a
+    # single bad frame cannot turn the estimate and consistent evidence can bring it back
+    rotation_filter: float = 0.0
+    rotation_noise: float = 5.0
     # every N frames (0 = never) blend the angle's template bank towards the current target
     rotation_refresh: int = 0
     rotation_refresh_rate: float = 0.3
@@ -224,7 +230,13 @@ def _validate(cfg: Config) -> Config:
         (t.rotation_min_gain >= 0, "tracking.rotation_min_gain must be >= 0"),
         (0.0 <= t.rotation_velocity <= 1.0, "tracking.rotation_velocity must lie in [0, 1]"),
         (t.rotation_refresh >= 0, "tracking.rotation_refresh must be >= 0"),
-        (0.0 <= t.rotation_refresh_rate <= 1.0, "tracking.rotation_refresh_rate must lie in [0, 1]"),
+        (0.0 <= t.rotation_refresh_rate <= 1.0,
+         "tracking.rotation_refresh_rate must lie in [0, 1]"),
+        (t.rotation_filter >= 0, "tracking.rotation_filter must be >= 0"),
+        (t.rotation_noise > 0, "tracking.rotation_noise must be positive"),
+        (t.rotation_filter == 0 or (t.rotation_min_gain == 0 and t.rotation_velocity == 0),
+         "tracking.rotation_filter replaces the gate and the motion model: set "
+         "tracking.rotation_min_gain and tracking.rotation_velocity to 0"),
         (t.backend in BACKENDS,
          f"tracking.backend: unknown backend {t.backend!r}; known: {', '.join(BACKENDS)}"),
     ]

@@ -36,12 +36,34 @@ class OrientationEstimator:
     turn per frame ``omega`` is ``(1 - velocity) * omega + velocity * (last change)`` and the
     next angle is predicted as ``angle + omega``, the centre of the ``max_change`` window (0 =
     no motion model: the prediction is the last estimate).
+
+    ``filter`` > 0 replaces the window, gate and motion model by a Bayesian histogram filter
+    over the absolute angle (360 bins of 1 degree): each frame the belief diffuses by a wrapped
+    Gaussian of ``noise`` degrees (the prior on the turn per frame), then is multiplied by the
+    likelihood ``exp(filter * (s - max s) / |max s|)`` of the bank scores ``s`` (linearly
+    interpolated between bank angles, shifted by the search crop's turn). The estimate is the
+    belief's mode, refined by the circular mean of its neighbourhood. A flat score curve leaves
+    the belief where it was; a wrong peak for one frame moves it little; evidence that persists
+    over frames wins even far from the last estimate, so a lost turn can be found again.
     """
 
     def __init__(self, backbone, step: float = 15.0, max_change: float = 30.0,
-                 min_gain: float = 0.0, velocity: float = 0.0) -> None:
+                 min_gain: float = 0.0, velocity: float = 0.0, filter: float = 0.0,
+                 noise: float = 5.0) -> None:
         if step <= 0 or abs(90.0 / step - round(90.0 / step)) > 1e-9:
-            raise ValueError(f"rotation step must divide 90 degrees, got {step}")
+            raise ValueError(f"rotation_step must divide 90 degrees, got {step}")
+        # (tracking.* values are validated in tracker.config; these guard direct use)
+        if filter < 0 or noise <= 0:
+            raise ValueError(f"rotation_filter must be >= 0 and rotation_noise > 0, got {filter} "
+                             f"and {noise}")
+        if filter > 0 and (min_gain > 0 or velocity > 0):
+            raise ValueError("rotation_filter replaces the gate and the motion model")
+        self.filter = float(filter)
+        self.grid = torch.arange(-180.0, 180.0, 1.0, dtype=torch.float64)  # filter bins, degrees
+        d = (self.grid.view(-1, 1) - self.grid.view(1, -1) + 180.0) % 360.0 - 180.0
+        kernel = torch.exp(-0.5 * (d / max(float(noise), 1e-6)) ** 2)
+        self.transition = kernel / kernel.sum(dim=1, keepdim=True)  # [360, 360], rows sum to 1
+        self.belief = self._point_belief()
         self.backbone, self.step, self.max_change = backbone, float(step), float(max_change)
         self.min_gain = float(min_gain)
         self.velocity = float(velocity)
@@ -57,6 +79,13 @@ class OrientationEstimator:
         self.bank = self._bank(big, size)
         self.angle = 0.0
         self.omega = 0.0
+        self.belief = self._point_belief()
+
+    def _point_belief(self) -> torch.Tensor:
+        """``[360]`` all belief on 0 degrees (the first frame's angle)."""
+        b = torch.zeros_like(self.grid)
+        b[180] = 1.0
+        return b
 
     @torch.no_grad()
     def refresh(self, big: torch.Tensor, size: int, rate: float) -> None:
@@ -96,6 +125,9 @@ class OrientationEstimator:
         turned by ``offset`` degrees (the scores then measure the residual turn on top of it);
         respects ``max_change`` from the last estimate. The estimator owns :attr:`angle`."""
         s = scores[:, cell[0], cell[1]].double()
+        if self.filter > 0:
+            self.angle = self._filtered(s, offset)
+            return self.angle
         k = len(s)
         start = self.angle - offset
         centre = start + self.omega  # the motion model's prediction (the last angle without it)
@@ -122,3 +154,26 @@ class OrientationEstimator:
         residual = (est + 180.0) % 360.0 - 180.0
         self.angle = (offset + residual + 180.0) % 360.0 - 180.0
         return self.angle
+
+    def _filtered(self, s: torch.Tensor, offset: float) -> float:
+        """One predict / update step of the histogram filter on bank scores ``s`` ``[K]`` of a
+        search crop turned by ``offset`` degrees; returns the new estimate in ``[-180, 180)``."""
+        k = len(s)
+        # bin angle -> the bank's residual angle in the turned crop -> interpolated score
+        pos = ((self.grid - offset) % 360.0) / self.step
+        i0 = pos.floor().long() % k
+        w = pos - pos.floor()
+        curve = (1.0 - w) * s[i0] + w * s[(i0 + 1) % k]
+        top = float(s.max())
+        like = torch.exp(self.filter * (curve - top) / max(abs(top), 1e-12))
+        belief = (self.transition @ self.belief) * like
+        total = float(belief.sum())
+        # a likelihood that underflows everywhere carries no usable evidence: keep the prior
+        self.belief = belief / total if total > 0 else self.transition @ self.belief
+        mode = int(torch.argmax(self.belief))
+        near = torch.arange(mode - 5, mode + 6) % len(self.grid)
+        rad = torch.deg2rad(self.grid[near])
+        wts = self.belief[near]
+        mean = math.degrees(math.atan2(float((wts * rad.sin()).sum()),
+                                       float((wts * rad.cos()).sum())))
+        return (mean + 180.0) % 360.0 - 180.0

@@ -55,9 +55,10 @@ class SiamFCTracker(SiameseTracker):
                 self.orientation = OrientationEstimator(self.net.backbone, cfg.rotation_step,
                                                         cfg.rotation_max_change,
                                                         cfg.rotation_min_gain,
-                                                        cfg.rotation_velocity)
+                                                        cfg.rotation_velocity,
+                                                        cfg.rotation_filter, cfg.rotation_noise)
             except ValueError as e:
-                raise ConfigError(f"tracking.rotation_step: {e}") from None
+                raise ConfigError(f"tracking.{e}") from None
         self.angle = 0.0  # degrees CCW relative to the first frame (0 unless estimated)
         self.object_sz = None  # target size along its own axes, [w, h]
 
