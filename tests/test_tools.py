@@ -352,8 +352,13 @@ def test_generated_turning_sequences_feed_the_angle_error_tool(tmp_path):
     cfg.write_text((ROOT / "configs/siamfc_p4_resnet22.yaml").read_text().replace(
         "width: 1.0", "width: 0.25"))
     proc = run_tool("evaluate_rotation.py", "--root", dst, "--tracker", cfg, "--per-sequence",
-                    "--csv", tmp_path / "angles.csv", "--backend", "torch")
+                    "--csv", tmp_path / "angles.csv", "--backend", "torch",
+                    "--plot", tmp_path / "angles.png", "--label", "p4 untrained")
     assert proc.returncode == 0, proc.stderr
+    import cv2
+
+    picture = cv2.imread(str(tmp_path / "angles.png"))
+    assert picture is not None and picture.shape[0] > 100 and picture.shape[1] > 300
     rows = list(csv.DictReader(open(tmp_path / "angles.csv")))
     assert [r["sequence"] for r in rows] == ["seq3", "seq4", "overall"]
     overall = rows[-1]
@@ -365,6 +370,8 @@ def test_generated_turning_sequences_feed_the_angle_error_tool(tmp_path):
     assert_one_line_error(run_tool("make_sequences.py", "--dst", dst), "not an empty folder")
     assert_one_line_error(run_tool("evaluate_rotation.py", "--root", ROOT / "configs",
                                    "--tracker", "default"), "configs")
+    assert_one_line_error(run_tool("evaluate_rotation.py", "--root", dst, "--tracker", cfg,
+                                   "--label", "a", "--label", "b"), "2 labels for 1 trackers")
 
 
 def test_track_never_overwrites_its_input(tmp_path, small_sequences):

@@ -2,6 +2,7 @@
 
     python tools/evaluate_rotation.py --root DIR --tracker T [--tracker T2 ...]
         [--set tracking.KEY=VALUE ...] [--backend NAME] [--csv out.csv] [--per-sequence]
+        [--plot angles.png [--label NAME ...]]
 
     e.g.  python tools/evaluate_rotation.py --root data/val_rot --tracker default
 
@@ -32,7 +33,7 @@ def _fmt(v) -> str:
 @entry
 def main(argv=None) -> int:
     from tracker.data.layouts import FolderDataset
-    from tracker.evaluation.angles import score_angles
+    from tracker.evaluation.angles import plot_angle_tracks, score_angles
     from tracker.evaluation.baselines import BASELINES
     from tracker.evaluation.trackers import tracker_from_spec
 
@@ -47,6 +48,9 @@ def main(argv=None) -> int:
                    help="tracking override applied to every tracker (repeatable)")
     p.add_argument("--per-sequence", action="store_true", help="also print every sequence")
     p.add_argument("--csv", help="write every row (per sequence and overall) to this CSV")
+    p.add_argument("--plot", help="write a PNG of every sequence's estimated and true angle")
+    p.add_argument("--label", action="append", default=[],
+                   help="the plot's name for each --tracker, in order (default: its name)")
     add_backend_argument(p)
     args = p.parse_args(argv)
     setup_logging()
@@ -55,14 +59,19 @@ def main(argv=None) -> int:
     for spec in args.tracker:
         if spec in BASELINES:
             raise InputError(f"--tracker {spec}: an OpenCV baseline estimates no angle")
+    if args.label and len(args.label) != len(args.tracker):
+        raise InputError(f"--label: {len(args.label)} labels for {len(args.tracker)} trackers")
+    curves = {}
     if args.overrides:
         print(f"every tracker with {', '.join(args.overrides)}")
     print(f"{'tracker':<40} {'sequence':<22} " + " ".join(f"{c:>11}" for c in COLUMNS))
-    for spec in args.tracker:
+    for i, spec in enumerate(args.tracker):
         tracker = tracker_from_spec(spec, ["tracking.estimate_rotation=true", *args.overrides],
                                     args.backend)
         label = tracker.name
-        for score in score_angles(tracker, args.root):
+        scores = score_angles(tracker, args.root)
+        curves[args.label[i] if args.label else label] = scores
+        for score in scores:
             row = {"tracker": label, "overrides": " ".join(args.overrides), **score.row()}
             rows.append(row)
             if args.per_sequence or score.name == "overall":
@@ -74,6 +83,10 @@ def main(argv=None) -> int:
             writer.writeheader()
             writer.writerows(rows)
         print(f"wrote {args.csv}")
+    if args.plot:
+        if len(curves) < len(args.tracker):
+            raise InputError("--plot: two trackers share a name; tell them apart with --label")
+        print(f"wrote {plot_angle_tracks(curves, args.plot)}")
     return 0
 
 

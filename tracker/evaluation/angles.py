@@ -54,13 +54,17 @@ def polygon_success_auc(polygons: np.ndarray, truth: np.ndarray) -> float:
 @dataclass
 class AngleScore:
     """One sequence (or all of them): errors in degrees of every scored frame, the polygon
-    success AUC (None without ``groundtruth_poly.txt``), updates and their seconds."""
+    success AUC (None without ``groundtruth_poly.txt``), updates and their seconds; for one
+    sequence also the estimated and true angle of every frame (``[N]`` degrees CCW since the
+    first frame, the estimate wrapped to ``[-180, 180)``)."""
 
     name: str
     errors: np.ndarray
     polygon_auc: float | None
     updates: int
     seconds: float
+    estimates: np.ndarray | None = None
+    truth: np.ndarray | None = None
 
     def row(self) -> dict:
         e = self.errors
@@ -100,9 +104,48 @@ def score_angles(tracker, root: str | Path) -> list[AngleScore]:
         if polys is not None and len(polys) == len(files):
             auc = polygon_success_auc(np.asarray(mine), polys)
         out.append(AngleScore(name, angle_error(est[1:], truth[1:]), auc, len(files) - 1,
-                              seconds))
+                              seconds, np.asarray(est), truth))
     aucs = [s.polygon_auc for s in out if s.polygon_auc is not None]
     out.append(AngleScore("overall", np.concatenate([s.errors for s in out]),
                           float(np.mean(aucs)) if len(aucs) == len(out) else None,
                           sum(s.updates for s in out), sum(s.seconds for s in out)))
+    return out
+
+
+def plot_angle_tracks(scores: dict[str, list[AngleScore]], out: str | Path,
+                      columns: int = 3) -> Path:
+    """One panel per sequence: the true angle (black) and each tracker's estimate over the
+    frames, both unwrapped so a steady turn reads as a straight line. ``scores`` maps a tracker
+    label to :func:`score_angles`' list (the same sequences for every tracker). Writes a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    first = [s for s in next(iter(scores.values())) if s.truth is not None]
+    rows = -(-len(first) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.3 * rows), dpi=100,
+                             squeeze=False, sharex=False)
+    for ax, seq in zip(axes.flat, first):
+        truth = np.unwrap(np.deg2rad(seq.truth))
+        ax.plot(np.rad2deg(truth), "k-", lw=2.2, label="true")
+        for label, tracker_scores in scores.items():
+            mine = next(s for s in tracker_scores if s.name == seq.name)
+            # unwrap the estimate next to the truth, so a turn past 180 degrees stays one line
+            est = np.deg2rad(mine.estimates)
+            est = truth + np.angle(np.exp(1j * (est - truth)))
+            ax.plot(np.rad2deg(est), lw=1.2,
+                    label=f"{label} ({float(mine.errors.mean()):.0f} deg)")
+        ax.set_title(seq.name, fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=6, loc="best")
+    for ax in list(axes.flat)[len(first):]:
+        ax.axis("off")
+    fig.supxlabel("frame", fontsize=8)
+    fig.supylabel("angle since the first frame (degrees CCW)", fontsize=8)
+    fig.tight_layout()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
     return out
