@@ -234,3 +234,34 @@ def test_the_angle_filter_with_a_gate_is_a_config_error():
         build_tracker("configs/siamfc_p4_resnet22.yaml",
                       overrides=["tracking.estimate_rotation=true", "tracking.rotation_filter=100",
                                  "tracking.rotation_min_gain=0.01"])
+
+
+def test_the_angle_filter_with_a_turn_rate_keeps_up_with_a_steady_turn_without_lag():
+    def final_lag(max_turn: float) -> float:
+        est = _filter(max_turn=max_turn)
+        for t in range(1, 121):
+            offset = est.angle
+            est.update(_peaked_scores(est, 2.0 * t - offset), (0, 0), offset)
+        return float(angle_error(est.angle, 240.0))
+
+    # the random-walk filter trails the turn by several degrees; inferring the rate removes it
+    assert final_lag(0.0) > 4.0
+    assert final_lag(4.0) < 1.0
+
+
+def test_the_angle_filter_with_a_turn_rate_leaves_a_still_target_still():
+    est = _filter(max_turn=4.0)
+    for _ in range(60):
+        est.update(_peaked_scores(est, 0.0), (0, 0))
+    assert angle_error(est.angle, 0.0) < 0.5
+
+
+def test_periodic_interpolation_passes_through_the_samples_and_peaks_between_them():
+    from tracker.inference.orientation import periodic_interpolation
+
+    angles = torch.arange(0.0, 360.0, 15.0, dtype=torch.float64)
+    curve = 1.0 + 0.02 * torch.cos(torch.deg2rad(angles - 37.0))  # peak between bank angles
+    assert torch.allclose(periodic_interpolation(curve, angles), curve, atol=1e-12)
+    fine = torch.arange(-180.0, 180.0, 0.5, dtype=torch.float64)
+    values = periodic_interpolation(curve, fine)
+    assert abs(float(fine[int(torch.argmax(values))]) - 37.0) <= 0.5

@@ -76,6 +76,8 @@ class TrackingConfig:
     # single bad frame cannot turn the estimate and consistent evidence can bring it back
     rotation_filter: float = 0.0
     rotation_noise: float = 5.0
+    # > 0: the filter also infers the turn per frame, within +-rotation_max_turn degrees
+    rotation_max_turn: float = 0.0
     # every N frames (0 = never) blend the angle's template bank towards the current target
     rotation_refresh: int = 0
     rotation_refresh_rate: float = 0.3
@@ -234,6 +236,7 @@ def _validate(cfg: Config) -> Config:
          "tracking.rotation_refresh_rate must lie in [0, 1]"),
         (t.rotation_filter >= 0, "tracking.rotation_filter must be >= 0"),
         (t.rotation_noise > 0, "tracking.rotation_noise must be positive"),
+        (t.rotation_max_turn >= 0, "tracking.rotation_max_turn must be >= 0"),
         (t.rotation_filter == 0 or (t.rotation_min_gain == 0 and t.rotation_velocity == 0),
          "tracking.rotation_filter replaces the gate and the motion model: set "
          "tracking.rotation_min_gain and tracking.rotation_velocity to 0"),

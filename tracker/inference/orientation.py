@@ -45,24 +45,37 @@ class OrientationEstimator:
     belief's mode, refined by the circular mean of its neighbourhood. A flat score curve leaves
     the belief where it was; a wrong peak for one frame moves it little; evidence that persists
     over frames wins even far from the last estimate, so a lost turn can be found again.
+    ``max_turn`` > 0 adds the turn per frame to the filter's state (bins of 0.5 degrees a frame
+    in ``[-max_turn, max_turn]``, prior a Gaussian of ``max_turn / 2`` around 0): each frame
+    every angle moves by its turn before diffusing, and a turn keeps its rate with
+    probability 0.9 or moves one bin (a constant-angular-velocity model whose rate is inferred
+    from the accumulated evidence, not from one frame's change).
     """
 
     def __init__(self, backbone, step: float = 15.0, max_change: float = 30.0,
                  min_gain: float = 0.0, velocity: float = 0.0, filter: float = 0.0,
-                 noise: float = 5.0) -> None:
+                 noise: float = 5.0, max_turn: float = 0.0) -> None:
         if step <= 0 or abs(90.0 / step - round(90.0 / step)) > 1e-9:
             raise ValueError(f"rotation_step must divide 90 degrees, got {step}")
         # (tracking.* values are validated in tracker.config; these guard direct use)
-        if filter < 0 or noise <= 0:
-            raise ValueError(f"rotation_filter must be >= 0 and rotation_noise > 0, got {filter} "
-                             f"and {noise}")
+        if filter < 0 or noise <= 0 or max_turn < 0:
+            raise ValueError(f"rotation_filter and rotation_max_turn must be >= 0 and "
+                             f"rotation_noise > 0, got {filter}, {max_turn} and {noise}")
         if filter > 0 and (min_gain > 0 or velocity > 0):
             raise ValueError("rotation_filter replaces the gate and the motion model")
         self.filter = float(filter)
         self.grid = torch.arange(-180.0, 180.0, 1.0, dtype=torch.float64)  # filter bins, degrees
-        d = (self.grid.view(-1, 1) - self.grid.view(1, -1) + 180.0) % 360.0 - 180.0
+        n = int(round(float(max_turn) / 0.5))
+        self.turns = torch.arange(-n, n + 1, dtype=torch.float64) * 0.5  # [T] degrees a frame
+        spread = max(float(max_turn) / 2.0, 1e-6)
+        prior = torch.exp(-0.5 * (self.turns / spread) ** 2)
+        self.turn_prior = prior / prior.sum()
+        # one frame's motion of each turn rate: a wrapped Gaussian of `noise` degrees centred on
+        # the turn, as the spectrum of a circular convolution over 1-degree bins: [T, 181]
+        moves = torch.arange(360, dtype=torch.float64)  # bin offsets, index = offset mod 360
+        d = (moves.view(1, -1) - self.turns.view(-1, 1) + 180.0) % 360.0 - 180.0
         kernel = torch.exp(-0.5 * (d / max(float(noise), 1e-6)) ** 2)
-        self.transition = kernel / kernel.sum(dim=1, keepdim=True)  # [360, 360], rows sum to 1
+        self.motion = torch.fft.rfft(kernel / kernel.sum(dim=1, keepdim=True), dim=1)
         self.belief = self._point_belief()
         self.backbone, self.step, self.max_change = backbone, float(step), float(max_change)
         self.min_gain = float(min_gain)
@@ -82,10 +95,25 @@ class OrientationEstimator:
         self.belief = self._point_belief()
 
     def _point_belief(self) -> torch.Tensor:
-        """``[360]`` all belief on 0 degrees (the first frame's angle)."""
-        b = torch.zeros_like(self.grid)
-        b[180] = 1.0
+        """``[T, 360]`` (turn rate x angle) all belief on 0 degrees (the first frame's angle),
+        the turn rate by its prior."""
+        b = torch.zeros(len(self.turns), len(self.grid), dtype=torch.float64)
+        b[:, 180] = self.turn_prior
         return b
+
+    def _predict(self) -> torch.Tensor:
+        """The belief one frame on: every angle moved by its turn rate and diffused by the
+        angle noise (one grouped circular convolution), the rates mixed with neighbours."""
+        spectrum = torch.fft.rfft(self.belief, dim=1) * self.motion
+        moved = torch.fft.irfft(spectrum, n=self.belief.size(1), dim=1).clamp_min(0.0)
+        if len(self.turns) > 1:
+            mixed = 0.9 * moved
+            mixed[1:] += 0.05 * moved[:-1]
+            mixed[:-1] += 0.05 * moved[1:]
+            mixed[0] += 0.05 * moved[0]  # the end bins keep what would leave the range
+            mixed[-1] += 0.05 * moved[-1]
+            moved = mixed
+        return moved
 
     @torch.no_grad()
     def refresh(self, big: torch.Tensor, size: int, rate: float) -> None:
@@ -158,22 +186,35 @@ class OrientationEstimator:
     def _filtered(self, s: torch.Tensor, offset: float) -> float:
         """One predict / update step of the histogram filter on bank scores ``s`` ``[K]`` of a
         search crop turned by ``offset`` degrees; returns the new estimate in ``[-180, 180)``."""
-        k = len(s)
-        # bin angle -> the bank's residual angle in the turned crop -> interpolated score
-        pos = ((self.grid - offset) % 360.0) / self.step
-        i0 = pos.floor().long() % k
-        w = pos - pos.floor()
-        curve = (1.0 - w) * s[i0] + w * s[(i0 + 1) % k]
+        curve = periodic_interpolation(s, self.grid - offset)
         top = float(s.max())
         like = torch.exp(self.filter * (curve - top) / max(abs(top), 1e-12))
-        belief = (self.transition @ self.belief) * like
+        prior = self._predict()
+        belief = prior * like
         total = float(belief.sum())
         # a likelihood that underflows everywhere carries no usable evidence: keep the prior
-        self.belief = belief / total if total > 0 else self.transition @ self.belief
-        mode = int(torch.argmax(self.belief))
+        self.belief = belief / total if total > 0 else prior
+        marginal = self.belief.sum(dim=0)  # [360] over the angle
+        mode = int(torch.argmax(marginal))
         near = torch.arange(mode - 5, mode + 6) % len(self.grid)
         rad = torch.deg2rad(self.grid[near])
-        wts = self.belief[near]
+        wts = marginal[near]
         mean = math.degrees(math.atan2(float((wts * rad.sin()).sum()),
                                        float((wts * rad.cos()).sum())))
         return (mean + 180.0) % 360.0 - 180.0
+
+
+def periodic_interpolation(samples: torch.Tensor, at_deg: torch.Tensor) -> torch.Tensor:
+    """Trigonometric interpolation of ``samples`` ``[K]``, a periodic curve sampled at
+    ``0, 360/K, ...`` degrees, evaluated at ``at_deg`` ``[N]`` degrees: the band-limited curve
+    through the samples. Unlike linear interpolation its peak can sit between samples, so a
+    target turned a few degrees off the bank's angles scores highest where it really is."""
+    k = len(samples)
+    coef = torch.fft.rfft(samples.double())  # [K // 2 + 1]
+    weight = torch.full((len(coef),), 2.0 / k, dtype=torch.float64)
+    weight[0] = 1.0 / k
+    if k % 2 == 0:
+        weight[-1] = 1.0 / k  # the Nyquist term appears once
+    freq = torch.arange(len(coef), dtype=torch.float64)
+    phase = torch.deg2rad(at_deg.double()).view(-1, 1) * freq.view(1, -1)  # [N, K // 2 + 1]
+    return (torch.cos(phase) * coef.real - torch.sin(phase) * coef.imag) @ weight

@@ -56,7 +56,8 @@ class SiamFCTracker(SiameseTracker):
                                                         cfg.rotation_max_change,
                                                         cfg.rotation_min_gain,
                                                         cfg.rotation_velocity,
-                                                        cfg.rotation_filter, cfg.rotation_noise)
+                                                        cfg.rotation_filter, cfg.rotation_noise,
+                                                        cfg.rotation_max_turn)
             except ValueError as e:
                 raise ConfigError(f"tracking.{e}") from None
         self.angle = 0.0  # degrees CCW relative to the first frame (0 unless estimated)
