@@ -118,3 +118,13 @@ def test_tune_tool_refuses_model_overrides_and_unknown_parameters(tmp_path, val_
     r = run("--param", "no_such_thing=0:1")
     assert r.returncode == 2 and "no such tracking parameter" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_the_rotation_search_space_follows_the_angle_estimator_in_use():
+    from tracker.evaluation.tuning import uses_angle_filter
+
+    # the shipped default estimates its angle with the histogram filter (its tracking section)
+    assert uses_angle_filter("default", [])
+    assert not uses_angle_filter("default", ["tracking.rotation_filter=0"])
+    assert uses_angle_filter("configs/siamfc_p4_resnet22.yaml", ["tracking.rotation_filter=50"])
+    assert not uses_angle_filter("configs/siamfc_p4_resnet22.yaml", [])

@@ -27,7 +27,14 @@ from tracker.errors import InputError
 @entry
 def main(argv=None) -> int:
     from tracker.data.layouts import FolderDataset
-    from tracker.evaluation.tuning import ROTATION_SPACE, SIAMFC_SPACE, parse_param, search
+    from tracker.evaluation.tuning import (
+        FILTER_SPACE,
+        ROTATION_SPACE,
+        SIAMFC_SPACE,
+        parse_param,
+        search,
+        uses_angle_filter,
+    )
 
     p = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -62,7 +69,8 @@ def main(argv=None) -> int:
         rotation = any(o.replace(" ", "").lower() in ("tracking.estimate_rotation=true",
                                                       "tracking.rotation_aware=true")
                        for o in args.overrides)
-        space = SIAMFC_SPACE + (ROTATION_SPACE if rotation else ())
+        angle = FILTER_SPACE if uses_angle_filter(args.model, args.overrides) else ROTATION_SPACE
+        space = SIAMFC_SPACE + (angle if rotation else ())
     rows = search(args.model, args.val, args.out, args.trials, args.seed, space,
                   args.overrides, args.workers, args.backend)
     names = [q.name for q in space]

@@ -60,6 +60,33 @@ ROTATION_SPACE = (
     Param("rotation_max_change", 5.0, 45.0, digits=1),
     Param("rotation_min_gain", 0.0005, 0.03, log=True),  # measured gains are a few percent
 )
+# instead, when the angle comes from the histogram filter (tracking.rotation_filter > 0)
+FILTER_SPACE = (
+    Param("rotation_filter", 30.0, 3000.0, log=True),
+    Param("rotation_noise", 0.5, 8.0, log=True),
+)
+
+
+def uses_angle_filter(model: str, overrides) -> bool:
+    """Whether ``model`` (a shipped name or checkpoint; configs count as their file says) with
+    ``tracking.*`` ``overrides`` estimates its angle with the histogram filter."""
+    for o in reversed(list(overrides)):
+        key, _, value = o.partition("=")
+        if key.strip() == "tracking.rotation_filter":
+            try:
+                return float(value) > 0
+            except ValueError:
+                return False  # the tracker's own config check names the bad value
+    from tracker.checkpoint import load_checkpoint
+    from tracker.config import load_config
+    from tracker.shipped import resolve_checkpoint
+
+    path = resolve_checkpoint(model)
+    if path is not None:
+        return load_checkpoint(path)[0].tracking.rotation_filter > 0
+    if str(model).endswith((".yaml", ".yml")) and Path(model).is_file():
+        return load_config(model).tracking.rotation_filter > 0
+    return False
 
 
 def parse_param(text: str) -> Param:
