@@ -120,11 +120,17 @@ def test_tune_tool_refuses_model_overrides_and_unknown_parameters(tmp_path, val_
     assert "Traceback" not in r.stderr
 
 
-def test_the_rotation_search_space_follows_the_angle_estimator_in_use():
+def test_the_rotation_search_space_follows_the_angle_estimator_in_use(tmp_path):
+    from tracker.commands.set_tracking import main as set_tracking
     from tracker.evaluation.tuning import uses_angle_filter
 
-    # the shipped default estimates its angle with the histogram filter (its tracking section)
-    assert uses_angle_filter("default", [])
-    assert not uses_angle_filter("default", ["tracking.rotation_filter=0"])
+    assert not uses_angle_filter("default", [])  # the window and gate
+    assert uses_angle_filter("default", ["tracking.rotation_filter=300"])
     assert uses_angle_filter("configs/siamfc_p4_resnet22.yaml", ["tracking.rotation_filter=50"])
     assert not uses_angle_filter("configs/siamfc_p4_resnet22.yaml", [])
+    # a checkpoint whose own tracking section holds the filter
+    out = tmp_path / "filtered.pt"
+    assert set_tracking(["default", "--set", "tracking.rotation_filter=300", "--out",
+                         str(out)]) == 0
+    assert uses_angle_filter(str(out), [])
+    assert not uses_angle_filter(str(out), ["tracking.rotation_filter=0"])
