@@ -260,8 +260,28 @@ def test_periodic_interpolation_passes_through_the_samples_and_peaks_between_the
     from tracker.inference.orientation import periodic_interpolation
 
     angles = torch.arange(0.0, 360.0, 15.0, dtype=torch.float64)
+    # any samples, with every harmonic up to the Nyquist one, are reproduced exactly
+    noise = torch.randn(24, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    assert torch.allclose(periodic_interpolation(noise, angles), noise, atol=1e-12)
     curve = 1.0 + 0.02 * torch.cos(torch.deg2rad(angles - 37.0))  # peak between bank angles
     assert torch.allclose(periodic_interpolation(curve, angles), curve, atol=1e-12)
     fine = torch.arange(-180.0, 180.0, 0.5, dtype=torch.float64)
     values = periodic_interpolation(curve, fine)
     assert abs(float(fine[int(torch.argmax(values))]) - 37.0) <= 0.5
+
+
+def test_the_angle_filter_stays_finite_when_the_interpolated_curve_overshoots_its_samples():
+    est = _filter(filter=3000.0, max_turn=2.0)
+    scores = torch.full((24, 1, 1), -0.5)
+    scores[0] = scores[1] = 0.001  # a sharp step: the band-limited curve overshoots it
+    for _ in range(10):
+        angle = est.update(scores, (0, 0))
+        assert np.isfinite(angle) and torch.isfinite(est.belief).all()
+    assert angle_error(angle, 7.5) < 10.0
+
+
+def test_too_small_an_angle_noise_is_a_config_error():
+    with pytest.raises(ConfigError, match="rotation_noise must be >= 0.5"):
+        build_tracker("configs/siamfc_p4_resnet22.yaml",
+                      overrides=["tracking.estimate_rotation=true", "tracking.rotation_filter=100",
+                                 "tracking.rotation_noise=0.01"])

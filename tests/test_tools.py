@@ -371,7 +371,13 @@ def test_generated_turning_sequences_feed_the_angle_error_tool(tmp_path):
     assert_one_line_error(run_tool("evaluate_rotation.py", "--root", ROOT / "configs",
                                    "--tracker", "default"), "configs")
     assert_one_line_error(run_tool("evaluate_rotation.py", "--root", dst, "--tracker", cfg,
-                                   "--label", "a", "--label", "b"), "2 labels for 1 trackers")
+                                   "--plot", tmp_path / "a.png", "--label", "a", "--label", "b"),
+                          "2 labels for 1 trackers")
+    assert_one_line_error(run_tool("evaluate_rotation.py", "--root", dst, "--tracker", cfg,
+                                   "--plot", tmp_path / "angles.txt"), "is a .png file")
+    assert_one_line_error(run_tool("evaluate_rotation.py", "--root", dst, "--tracker", cfg,
+                                   "--tracker", cfg, "--plot", tmp_path / "b.png"),
+                          "tell them apart with --label")
 
 
 def test_track_never_overwrites_its_input(tmp_path, small_sequences):

@@ -75,8 +75,8 @@ class TrackingConfig:
     # rotation_noise degrees and is multiplied by exp(rotation_filter * relative score), so a
     # single bad frame cannot turn the estimate and consistent evidence can bring it back
     rotation_filter: float = 0.0
-    rotation_noise: float = 5.0
-    # > 0: the filter also infers the turn per frame, within +-rotation_max_turn degrees
+    rotation_noise: float = 5.0        # degrees, >= 0.5
+    # > 0 (>= 0.5): the filter also infers the turn per frame, within +-rotation_max_turn degrees
     rotation_max_turn: float = 0.0
     # every N frames (0 = never) blend the angle's template bank towards the current target
     rotation_refresh: int = 0
@@ -235,8 +235,10 @@ def _validate(cfg: Config) -> Config:
         (0.0 <= t.rotation_refresh_rate <= 1.0,
          "tracking.rotation_refresh_rate must lie in [0, 1]"),
         (t.rotation_filter >= 0, "tracking.rotation_filter must be >= 0"),
-        (t.rotation_noise > 0, "tracking.rotation_noise must be positive"),
-        (t.rotation_max_turn >= 0, "tracking.rotation_max_turn must be >= 0"),
+        # below half a degree the wrapped Gaussian of a half-degree turn underflows between bins
+        (t.rotation_noise >= 0.5, "tracking.rotation_noise must be >= 0.5 (degrees)"),
+        (t.rotation_max_turn == 0 or t.rotation_max_turn >= 0.5,
+         "tracking.rotation_max_turn must be 0 (off) or >= 0.5 (degrees a frame; bins of 0.5)"),
         (t.rotation_filter == 0 or (t.rotation_min_gain == 0 and t.rotation_velocity == 0),
          "tracking.rotation_filter replaces the gate and the motion model: set "
          "tracking.rotation_min_gain and tracking.rotation_velocity to 0"),

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from pathlib import Path
 
 from tracker.commands.common import add_backend_argument, entry, setup_logging
 from tracker.errors import InputError
@@ -59,8 +60,21 @@ def main(argv=None) -> int:
     for spec in args.tracker:
         if spec in BASELINES:
             raise InputError(f"--tracker {spec}: an OpenCV baseline estimates no angle")
+    if args.label and not args.plot:
+        raise InputError("--label names the trackers of --plot; give --plot too")
     if args.label and len(args.label) != len(args.tracker):
         raise InputError(f"--label: {len(args.label)} labels for {len(args.tracker)} trackers")
+    if len(set(args.label)) < len(args.label):
+        raise InputError(f"--label: two trackers share a label ({', '.join(args.label)})")
+    if args.plot:
+        plot = Path(args.plot)
+        if plot.suffix.lower() != ".png":
+            raise InputError(f"--plot {args.plot}: the angle plot is a .png file")
+        try:  # an unwritable place fails now, not after the whole evaluation
+            plot.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise InputError(f"--plot {args.plot}: cannot create its folder ({e.strerror})") \
+                from None
     curves = {}
     if args.overrides:
         print(f"every tracker with {', '.join(args.overrides)}")
@@ -69,8 +83,12 @@ def main(argv=None) -> int:
         tracker = tracker_from_spec(spec, ["tracking.estimate_rotation=true", *args.overrides],
                                     args.backend)
         label = tracker.name
+        name = args.label[i] if args.label else label
+        if args.plot and name in curves:
+            raise InputError(f"--plot: two trackers are called '{name}'; tell them apart with "
+                             f"--label")
         scores = score_angles(tracker, args.root)
-        curves[args.label[i] if args.label else label] = scores
+        curves[name] = scores
         for score in scores:
             row = {"tracker": label, "overrides": " ".join(args.overrides), **score.row()}
             rows.append(row)
@@ -84,8 +102,6 @@ def main(argv=None) -> int:
             writer.writerows(rows)
         print(f"wrote {args.csv}")
     if args.plot:
-        if len(curves) < len(args.tracker):
-            raise InputError("--plot: two trackers share a name; tell them apart with --label")
         print(f"wrote {plot_angle_tracks(curves, args.plot)}")
     return 0
 

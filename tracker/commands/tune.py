@@ -12,8 +12,9 @@ rerun the same command after a kill and only the missing trials run. Trial 0 is 
 own values. One CSV row per trial: the values, the success AUC on each --val folder and their
 mean (``score``). Without --param the space is SiamFC's window influence, scale step, scale
 penalty, scale learning rate and context (plus rotation_max_change and rotation_min_gain when
---set tracking.rotation_aware=true or tracking.estimate_rotation=true). Ends with the best trial and the tools/set_tracking.py
-command that writes it into a checkpoint.
+--set tracking.rotation_aware=true or tracking.estimate_rotation=true; rotation_filter and
+rotation_noise instead when the model or --set uses the histogram angle filter). Ends with the
+best trial and the tools/set_tracking.py command that writes it into a checkpoint.
 """
 from __future__ import annotations
 
@@ -69,8 +70,10 @@ def main(argv=None) -> int:
         rotation = any(o.replace(" ", "").lower() in ("tracking.estimate_rotation=true",
                                                       "tracking.rotation_aware=true")
                        for o in args.overrides)
-        angle = FILTER_SPACE if uses_angle_filter(args.model, args.overrides) else ROTATION_SPACE
-        space = SIAMFC_SPACE + (angle if rotation else ())
+        space = SIAMFC_SPACE
+        if rotation:
+            space += (FILTER_SPACE if uses_angle_filter(args.model, args.overrides)
+                      else ROTATION_SPACE)
     rows = search(args.model, args.val, args.out, args.trials, args.seed, space,
                   args.overrides, args.workers, args.backend)
     names = [q.name for q in space]

@@ -22,6 +22,9 @@ import torch.nn.functional as F
 
 from backbones.equivariance import rotate
 
+# share of the filter's belief spread evenly over all bins each frame (see _filtered)
+BELIEF_FLOOR = 1e-12
+
 
 class OrientationEstimator:
     """Template bank over rotations and the per-frame angle estimate.
@@ -40,8 +43,10 @@ class OrientationEstimator:
     ``filter`` > 0 replaces the window, gate and motion model by a Bayesian histogram filter
     over the absolute angle (360 bins of 1 degree): each frame the belief diffuses by a wrapped
     Gaussian of ``noise`` degrees (the prior on the turn per frame), then is multiplied by the
-    likelihood ``exp(filter * (s - max s) / |max s|)`` of the bank scores ``s`` (linearly
-    interpolated between bank angles, shifted by the search crop's turn). The estimate is the
+    likelihood ``exp(filter * (s - max s) / |max s|)`` of the bank scores ``s`` (interpolated
+    trigonometrically between bank angles, shifted by the search crop's turn; the max is the
+    interpolated curve's), with a floor of ``BELIEF_FLOOR`` of the mass on every bin. The
+    estimate is the
     belief's mode, refined by the circular mean of its neighbourhood. A flat score curve leaves
     the belief where it was; a wrong peak for one frame moves it little; evidence that persists
     over frames wins even far from the last estimate, so a lost turn can be found again.
@@ -58,9 +63,10 @@ class OrientationEstimator:
         if step <= 0 or abs(90.0 / step - round(90.0 / step)) > 1e-9:
             raise ValueError(f"rotation_step must divide 90 degrees, got {step}")
         # (tracking.* values are validated in tracker.config; these guard direct use)
-        if filter < 0 or noise <= 0 or max_turn < 0:
-            raise ValueError(f"rotation_filter and rotation_max_turn must be >= 0 and "
-                             f"rotation_noise > 0, got {filter}, {max_turn} and {noise}")
+        if filter < 0 or noise < 0.5 or not (max_turn == 0 or max_turn >= 0.5):
+            raise ValueError(f"rotation_filter must be >= 0, rotation_noise >= 0.5 and "
+                             f"rotation_max_turn 0 or >= 0.5, got {filter}, {noise} and "
+                             f"{max_turn}")
         if filter > 0 and (min_gain > 0 or velocity > 0):
             raise ValueError("rotation_filter replaces the gate and the motion model")
         self.filter = float(filter)
@@ -74,7 +80,7 @@ class OrientationEstimator:
         # the turn, as the spectrum of a circular convolution over 1-degree bins: [T, 181]
         moves = torch.arange(360, dtype=torch.float64)  # bin offsets, index = offset mod 360
         d = (moves.view(1, -1) - self.turns.view(-1, 1) + 180.0) % 360.0 - 180.0
-        kernel = torch.exp(-0.5 * (d / max(float(noise), 1e-6)) ** 2)
+        kernel = torch.exp(-0.5 * (d / float(noise)) ** 2)
         self.motion = torch.fft.rfft(kernel / kernel.sum(dim=1, keepdim=True), dim=1)
         self.belief = self._point_belief()
         self.backbone, self.step, self.max_change = backbone, float(step), float(max_change)
@@ -151,7 +157,8 @@ class OrientationEstimator:
         """New angle estimate (degrees CCW from the first frame, in ``[-180, 180)``) from
         ``scores`` ``[K, h, w]`` at the tracked response cell ``(row, col)`` of a search crop
         turned by ``offset`` degrees (the scores then measure the residual turn on top of it);
-        respects ``max_change`` from the last estimate. The estimator owns :attr:`angle`."""
+        respects ``max_change`` from the last estimate (with ``filter`` > 0 the histogram
+        filter decides instead). The estimator owns :attr:`angle`."""
         s = scores[:, cell[0], cell[1]].double()
         if self.filter > 0:
             self.angle = self._filtered(s, offset)
@@ -187,13 +194,17 @@ class OrientationEstimator:
         """One predict / update step of the histogram filter on bank scores ``s`` ``[K]`` of a
         search crop turned by ``offset`` degrees; returns the new estimate in ``[-180, 180)``."""
         curve = periodic_interpolation(s, self.grid - offset)
-        top = float(s.max())
-        like = torch.exp(self.filter * (curve - top) / max(abs(top), 1e-12))
-        prior = self._predict()
+        # log-likelihood <= 0 (relative to the interpolated curve's own peak, which may
+        # overshoot the samples), so exp never overflows
+        scale = max(abs(float(s.max())), 1e-12)
+        like = torch.exp(self.filter * (curve - curve.max()) / scale)
+        # a floor of BELIEF_FLOOR of the mass spread evenly: every angle stays reachable by the
+        # same amount on every platform (FFT round-off alone would leave ~1e-16, or exact zeros)
+        prior = (1.0 - BELIEF_FLOOR) * self._predict() + BELIEF_FLOOR / self.belief.numel()
         belief = prior * like
         total = float(belief.sum())
         # a likelihood that underflows everywhere carries no usable evidence: keep the prior
-        self.belief = belief / total if total > 0 else prior
+        self.belief = belief / total if math.isfinite(total) and total > 0 else prior
         marginal = self.belief.sum(dim=0)  # [360] over the angle
         mode = int(torch.argmax(marginal))
         near = torch.arange(mode - 5, mode + 6) % len(self.grid)
