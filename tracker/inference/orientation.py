@@ -46,8 +46,7 @@ class OrientationEstimator:
     likelihood ``exp(filter * (s - max s) / |max s|)`` of the bank scores ``s`` (interpolated
     trigonometrically between bank angles, shifted by the search crop's turn; the max is the
     interpolated curve's), with a floor of ``BELIEF_FLOOR`` of the mass on every bin. The
-    estimate is the
-    belief's mode, refined by the circular mean of its neighbourhood. A flat score curve leaves
+    estimate is the belief's mode, refined by the circular mean of its neighbourhood. A flat score curve leaves
     the belief where it was; a wrong peak for one frame moves it little; evidence that persists
     over frames wins even far from the last estimate, so a lost turn can be found again.
     ``max_turn`` > 0 adds the turn per frame to the filter's state (bins of 0.5 degrees a frame
@@ -109,7 +108,8 @@ class OrientationEstimator:
 
     def _predict(self) -> torch.Tensor:
         """The belief one frame on: every angle moved by its turn rate and diffused by the
-        angle noise (one grouped circular convolution), the rates mixed with neighbours."""
+        angle noise (a circular convolution per rate, by FFT), the rates mixed with their
+        neighbours."""
         spectrum = torch.fft.rfft(self.belief, dim=1) * self.motion
         moved = torch.fft.irfft(spectrum, n=self.belief.size(1), dim=1).clamp_min(0.0)
         if len(self.turns) > 1:
