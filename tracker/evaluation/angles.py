@@ -125,7 +125,7 @@ def plot_angle_tracks(scores: dict[str, list[AngleScore]], out: str | Path,
     first = [s for s in next(iter(scores.values())) if s.truth is not None]
     rows = -(-len(first) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.3 * rows), dpi=100,
-                             squeeze=False, sharex=False)
+                             squeeze=False)
     for ax, seq in zip(axes.flat, first):
         truth = np.unwrap(np.deg2rad(seq.truth))
         ax.plot(np.rad2deg(truth), "k-", lw=2.2, label="true")

@@ -68,25 +68,21 @@ FILTER_SPACE = (
 
 
 def uses_angle_filter(model: str, overrides) -> bool:
-    """Whether ``model`` (a shipped name or checkpoint; configs count as their file says) with
-    ``tracking.*`` ``overrides`` estimates its angle with the histogram filter."""
-    for o in reversed(list(overrides)):
-        key, _, value = o.partition("=")
-        if key.strip() == "tracking.rotation_filter":
-            try:
-                return float(value) > 0
-            except ValueError:
-                return False  # the tracker's own config check names the bad value
+    """Whether ``model`` (a shipped name, checkpoint or config file) with ``tracking.*``
+    ``overrides`` estimates its angle with the histogram filter."""
     from tracker.checkpoint import load_checkpoint
-    from tracker.config import load_config
+    from tracker.config import apply_overrides, config_from_dict, config_to_dict, load_config
     from tracker.shipped import resolve_checkpoint
 
     path = resolve_checkpoint(model)
     if path is not None:
-        return load_checkpoint(path)[0].tracking.rotation_filter > 0
-    if str(model).endswith((".yaml", ".yml")) and Path(model).is_file():
-        return load_config(model).tracking.rotation_filter > 0
-    return False
+        cfg = load_checkpoint(path)[0]
+    elif Path(model).is_file():
+        cfg = load_config(model)
+    else:
+        return False  # the search itself names an unknown model
+    cfg = config_from_dict(apply_overrides(config_to_dict(cfg), overrides))
+    return cfg.tracking.rotation_filter > 0
 
 
 def parse_param(text: str) -> Param:

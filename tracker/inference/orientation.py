@@ -61,13 +61,7 @@ class OrientationEstimator:
                  noise: float = 5.0, max_turn: float = 0.0) -> None:
         if step <= 0 or abs(90.0 / step - round(90.0 / step)) > 1e-9:
             raise ValueError(f"rotation_step must divide 90 degrees, got {step}")
-        # (tracking.* values are validated in tracker.config; these guard direct use)
-        if filter < 0 or noise < 0.5 or not (max_turn == 0 or max_turn >= 0.5):
-            raise ValueError(f"rotation_filter must be >= 0, rotation_noise >= 0.5 and "
-                             f"rotation_max_turn 0 or >= 0.5, got {filter}, {noise} and "
-                             f"{max_turn}")
-        if filter > 0 and (min_gain > 0 or velocity > 0):
-            raise ValueError("rotation_filter replaces the gate and the motion model")
+        # filter, noise and max_turn come validated from tracker.config (tracking.rotation_*)
         self.filter = float(filter)
         self.grid = torch.arange(-180.0, 180.0, 1.0, dtype=torch.float64)  # filter bins, degrees
         n = int(round(float(max_turn) / 0.5))
