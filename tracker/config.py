@@ -37,6 +37,9 @@ class ModelConfig:
     head: str = "xcorr"
     head_args: dict = field(default_factory=dict)
     init_seed: int = 0  # seeds the random initialization, so untrained models are reproducible
+    # a learned angle head (tracker.model.angle_head) beside the head: {size: S, channels: N}
+    # ({} = none); `eqtrack train-angle` adds one to a trained model
+    angle_head: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,11 @@ class TrackingConfig:
     rotation_noise: float = 5.0        # degrees, >= 0.5
     # > 0 (>= 0.5): the filter also infers the turn per frame, within +-rotation_max_turn degrees
     rotation_max_turn: float = 0.0
+    # the learned angle head (model.angle_head) predicts each frame's residual turn instead of
+    # the bank's best angle; rotation_head_gain of it is applied (1 = all), at most
+    # rotation_max_change degrees
+    rotation_head: bool = False
+    rotation_head_gain: float = 1.0
     # every N frames (0 = never) blend the angle's template bank towards the current target
     rotation_refresh: int = 0
     rotation_refresh_rate: float = 0.3
@@ -242,6 +250,16 @@ def _validate(cfg: Config) -> Config:
         (t.rotation_filter == 0 or (t.rotation_min_gain == 0 and t.rotation_velocity == 0),
          "tracking.rotation_filter replaces the gate and the motion model: set "
          "tracking.rotation_min_gain and tracking.rotation_velocity to 0"),
+        (not t.rotation_head or t.estimate_rotation or t.rotation_aware,
+         "tracking.rotation_head needs tracking.estimate_rotation or tracking.rotation_aware"),
+        (0.0 < t.rotation_head_gain <= 1.0, "tracking.rotation_head_gain must lie in (0, 1]"),
+        (not t.rotation_head or (t.rotation_filter == 0 and t.rotation_min_gain == 0
+                                 and t.rotation_velocity == 0),
+         "tracking.rotation_head replaces the bank's angle choice: set tracking.rotation_filter, "
+         "tracking.rotation_min_gain and tracking.rotation_velocity to 0"),
+        (not cfg.model.angle_head or set(cfg.model.angle_head) <= {"size", "channels"},
+         f"model.angle_head: unknown keys {sorted(set(cfg.model.angle_head) - {'size', 'channels'})}"
+         " (known: channels, size)"),
         (t.backend in BACKENDS,
          f"tracking.backend: unknown backend {t.backend!r}; known: {', '.join(BACKENDS)}"),
     ]

@@ -16,6 +16,7 @@ SUBCOMMANDS = {
     "evaluate": ("evaluate", "score trackers on OTB, GOT-10k, VOT or any folder (got10k)"),
     "evaluate-rotation": ("evaluate_rotation", "angle error on sequences with known angles"),
     "train": ("train", "train a model with a tracking loss (resumable)"),
+    "train-angle": ("train_angle", "train a learned angle head on a trained tracker"),
     "tune": ("tune", "search tracking hyper-parameters on validation folders"),
     "set-tracking": ("set_tracking", "copy a checkpoint with changed tracking parameters"),
     "export": ("export", "write ONNX graphs and tracking.json for deployment"),

@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 
 from backbones.equivariance import rotate
+from tracker.errors import ConfigError
+from tracker.model.angle_head import vector_to_degrees
 
 # share of the filter's belief spread evenly over all bins each frame (see _filtered)
 BELIEF_FLOOR = 1e-12
@@ -54,11 +56,18 @@ class OrientationEstimator:
     every angle moves by its turn before diffusing, and a turn keeps its rate with
     probability 0.9 or moves one bin (a constant-angular-velocity model whose rate is inferred
     from the accumulated evidence, not from one frame's change).
+
+    ``head`` (a :class:`tracker.model.angle_head.AngleHead`, or None) replaces the bank's
+    choice: each frame it reads the template's features and the search window under the tracked
+    cell and predicts the target's angle ``a`` in the search crop; the estimate moves
+    ``head_gain`` of the way from the last one to ``offset + a``, by at most ``max_change``.
+    The bank is still built (the filter and :meth:`scores` use it), so either way can run.
     """
 
     def __init__(self, backbone, step: float = 15.0, max_change: float = 30.0,
                  min_gain: float = 0.0, velocity: float = 0.0, filter: float = 0.0,
-                 noise: float = 5.0, max_turn: float = 0.0) -> None:
+                 noise: float = 5.0, max_turn: float = 0.0, head=None,
+                 head_gain: float = 1.0) -> None:
         if step <= 0 or abs(90.0 / step - round(90.0 / step)) > 1e-9:
             raise ValueError(f"rotation_step must divide 90 degrees, got {step}")
         # filter, noise and max_turn come validated from tracker.config (tracking.rotation_*)
@@ -82,6 +91,8 @@ class OrientationEstimator:
         self.omega = 0.0  # smoothed turn per frame, degrees
         self.angles = torch.arange(0.0, 360.0, self.step, dtype=torch.float64)
         self.bank: torch.Tensor | None = None  # [K, C*G, h, w], unit norm per angle
+        self.head, self.head_gain = head, float(head_gain)
+        self.template: torch.Tensor | None = None  # [1, C*G, h, w], the head's reference
         self.angle = 0.0
 
     @torch.no_grad()
@@ -89,6 +100,15 @@ class OrientationEstimator:
         """Build the bank from ``big`` ``[1, 3, L, L]`` (RGB 0..255, the template region with
         margin, L >= size * sqrt(2)), whose centre ``size`` x ``size`` crop is the template."""
         self.bank = self._bank(big, size)
+        if self.head is not None:
+            o = (big.size(-1) - size) // 2
+            z = self.backbone.group_features(big[..., o:o + size, o:o + size]).flatten(1, 2)
+            if tuple(z.shape[1:]) != (self.head.in_channels, self.head.size, self.head.size):
+                raise ConfigError(f"model.angle_head was trained on [{self.head.in_channels}, "
+                                  f"{self.head.size}, {self.head.size}] template features; "
+                                  f"this template gives {list(z.shape[1:])} (another "
+                                  f"tracking.exemplar_size?)")
+            self.template = z
         self.angle = 0.0
         self.omega = 0.0
         self.belief = self._point_belief()
@@ -146,6 +166,22 @@ class OrientationEstimator:
         """Correlation of every bank entry with search features ``x_group`` ``[1, C, G, H, W]``
         (one search crop): ``[K, H-h+1, W-w+1]``."""
         return F.conv2d(x_group.flatten(1, 2), self.bank.to(x_group.dtype))[0]
+
+    @torch.no_grad()
+    def observe(self, x_group: torch.Tensor, cell: tuple[int, int], offset: float = 0.0) -> float:
+        """New angle estimate from one search crop's group features ``x_group`` ``[1, C, G, H,
+        W]`` at response cell ``(row, col)``, the crop turned by ``offset`` degrees: the learned
+        head where there is one, else the bank's scores (:meth:`scores`, :meth:`update`)."""
+        if self.head is None:
+            return self.update(self.scores(x_group), cell, offset)
+        s = self.head.size
+        r, c = int(cell[0]), int(cell[1])
+        window = x_group.flatten(1, 2)[:, :, r:r + s, c:c + s]
+        seen = float(vector_to_degrees(self.head(self.template.to(window.dtype), window))[0])
+        change = (offset + seen - self.angle + 180.0) % 360.0 - 180.0
+        change = max(-self.max_change, min(self.max_change, self.head_gain * change))
+        self.angle = (self.angle + change + 180.0) % 360.0 - 180.0
+        return self.angle
 
     def update(self, scores: torch.Tensor, cell: tuple[int, int], offset: float = 0.0) -> float:
         """New angle estimate (degrees CCW from the first frame, in ``[-180, 180)``) from

@@ -57,7 +57,9 @@ class SiamFCTracker(SiameseTracker):
                                                         cfg.rotation_min_gain,
                                                         cfg.rotation_velocity,
                                                         cfg.rotation_filter, cfg.rotation_noise,
-                                                        cfg.rotation_max_turn)
+                                                        cfg.rotation_max_turn,
+                                                        self._angle_head(net, cfg),
+                                                        cfg.rotation_head_gain)
             except ValueError as e:
                 raise ConfigError(f"tracking.{e}") from None
         self.angle = 0.0  # degrees CCW relative to the first frame (0 unless estimated)
@@ -73,6 +75,16 @@ class SiamFCTracker(SiameseTracker):
         self.frames = 0
         if self.orientation is not None:
             self.orientation.set_template(self._bank_crop(img), s)
+
+    @staticmethod
+    def _angle_head(net: SiameseNet, cfg: TrackingConfig):
+        """The model's learned angle head when ``tracking.rotation_head`` asks for it."""
+        if not cfg.rotation_head:
+            return None
+        if net.angle_head is None:
+            raise ConfigError("tracking.rotation_head: this model has no learned angle head "
+                              "(model.angle_head; add one with eqtrack train-angle)")
+        return net.angle_head.eval()
 
     def _bank_crop(self, img: np.ndarray) -> torch.Tensor:
         """The template region with room for any rotation, turned by the current angle (so the
@@ -129,8 +141,8 @@ class SiamFCTracker(SiameseTracker):
             # the response cell under the upsampled peak
             n = self.response_size
             cell = np.clip(np.round((loc + 0.5) / cfg.response_up - 0.5), 0, n - 1).astype(int)
-            self.angle = self.orientation.update(
-                self.orientation.scores(groups[scale_id:scale_id + 1]), tuple(cell), turn)
+            self.angle = self.orientation.observe(groups[scale_id:scale_id + 1], tuple(cell),
+                                                  turn)
 
         scale = (1 - cfg.scale_lr) + cfg.scale_lr * self.scale_factors[scale_id]
         new_z = float(np.clip(self.z_sz * scale, self.min_z_sz, self.max_z_sz))

@@ -11,6 +11,7 @@ from backbones.registry import Registry
 from tracker.checkpoint import load_checkpoint
 from tracker.config import Config, apply_overrides, config_from_dict, config_to_dict, load_config
 from tracker.errors import CheckpointError, ConfigError
+from tracker.model.angle_head import AngleHead
 from tracker.model.rpn import DepthwiseRPNHead
 from tracker.model.siamese import SiameseNet
 from tracker.model.xcorr import XCorrHead
@@ -34,9 +35,10 @@ def build_model(config: Config) -> SiameseNet:
         except (TypeError, ValueError) as e:
             raise ConfigError(f"model.backbone_args: {e}") from None
         head = build_head(m.head, backbone.out_channels, **m.head_args)
+        angle = build_angle_head(backbone, m.angle_head) if m.angle_head else None
     finally:
         torch.random.set_rng_state(rng_state)
-    return SiameseNet(backbone, head)
+    return SiameseNet(backbone, head, angle)
 
 
 def load_model(checkpoint: str | Path) -> tuple[SiameseNet, Config]:
@@ -101,6 +103,17 @@ def build_model_from(config: str | Path | Config | None = None,
 
 # "xcorr": SiamFC's score map; "rpn": SiamRPN++'s depth-wise classification + box regression
 HEADS = Registry("head", {"xcorr": XCorrHead, "rpn": DepthwiseRPNHead}, error=ConfigError)
+
+
+def build_angle_head(backbone, args: dict) -> AngleHead:
+    """The learned angle head ``model.angle_head`` (``{size, channels}``) describes, on
+    ``backbone``'s group features (channels ``out_channels * group_order``)."""
+    if "size" not in args:
+        raise ConfigError("model.angle_head needs size (the template features' side)")
+    try:
+        return AngleHead(backbone.out_channels * backbone.group_order, **args)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"model.angle_head: {e}") from None
 
 
 def build_head(name: str, in_channels: int, **kwargs) -> nn.Module:

@@ -8,18 +8,22 @@ from backbones import Backbone
 
 
 class SiameseNet(nn.Module):
-    """``SiameseNet(backbone, head)``.
+    """``SiameseNet(backbone, head, angle_head=None)``.
 
     ``forward(z [B,3,hz,wz], x [B,3,hx,wx])`` takes RGB 0..255 images and returns the head's raw
     output (never a loss). For tracking, :meth:`template` is called once per target and
-    :meth:`track` once per frame with the cached template features.
+    :meth:`track` once per frame with the cached template features. ``angle_head`` (a
+    :class:`tracker.model.angle_head.AngleHead` or None) is the optional learned angle
+    estimate on the backbone's group features; it takes no part in ``forward``.
     """
 
-    def __init__(self, backbone: Backbone, head: nn.Module) -> None:
+    def __init__(self, backbone: Backbone, head: nn.Module,
+                 angle_head: nn.Module | None = None) -> None:
         super().__init__()
         check_compatible(backbone, head)  # at build time, not at the first frame
         self.backbone = backbone
         self.head = head
+        self.angle_head = angle_head
 
     def template(self, z: torch.Tensor) -> torch.Tensor:
         """Template features ``[B, C, hz, wz]`` of template crops ``z [B,3,hz*8.., ..]``."""
