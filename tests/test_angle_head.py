@@ -182,7 +182,6 @@ def test_the_tracker_uses_the_models_head_and_refuses_a_model_without_one(tmp_pa
 
 
 @pytest.mark.parametrize("overrides, message", [
-    (["tracking.rotation_head=true"], "needs tracking.estimate_rotation"),
     (["tracking.rotation_aware=true", "tracking.rotation_head=true",
       "tracking.rotation_filter=100"], "replaces the bank's angle choice"),
     (["tracking.rotation_head_gain=0"], r"rotation_head_gain must lie in \(0, 1\]"),

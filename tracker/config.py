@@ -81,9 +81,9 @@ class TrackingConfig:
     rotation_noise: float = 5.0        # degrees, >= 0.5
     # > 0 (>= 0.5): the filter also infers the turn per frame, within +-rotation_max_turn degrees
     rotation_max_turn: float = 0.0
-    # the learned angle head (model.angle_head) predicts each frame's residual turn instead of
-    # the bank's best angle; rotation_head_gain of it is applied (1 = all), at most
-    # rotation_max_change degrees
+    # whenever the angle is estimated, the learned angle head (model.angle_head) predicts each
+    # frame's residual turn instead of the bank's best angle; rotation_head_gain of it is
+    # applied (1 = all), at most rotation_max_change degrees
     rotation_head: bool = False
     rotation_head_gain: float = 1.0
     # every N frames (0 = never) blend the angle's template bank towards the current target
@@ -250,8 +250,6 @@ def _validate(cfg: Config) -> Config:
         (t.rotation_filter == 0 or (t.rotation_min_gain == 0 and t.rotation_velocity == 0),
          "tracking.rotation_filter replaces the gate and the motion model: set "
          "tracking.rotation_min_gain and tracking.rotation_velocity to 0"),
-        (not t.rotation_head or t.estimate_rotation or t.rotation_aware,
-         "tracking.rotation_head needs tracking.estimate_rotation or tracking.rotation_aware"),
         (0.0 < t.rotation_head_gain <= 1.0, "tracking.rotation_head_gain must lie in (0, 1]"),
         (not t.rotation_head or (t.rotation_filter == 0 and t.rotation_min_gain == 0
                                  and t.rotation_velocity == 0),
