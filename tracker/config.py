@@ -95,6 +95,14 @@ class TrackingConfig:
     # the one switch for rotation-aware tracking: estimate_rotation and derotate_search on, and
     # the answer (update's [x, y, w, h]) is the axis-aligned bounds of the rotated box
     rotation_aware: bool = False
+    # SiamFC only: weight (0 = off) of an online correlation filter on the search features
+    # (tracker.inference.online_filter) fused with the Siamese response; it learns the
+    # background the fixed template never sees. rate: its running-average update per frame;
+    # lambda: ridge term relative to the features' energy; sigma: its label's width in cells
+    online_filter: float = 0.0
+    online_filter_rate: float = 0.02
+    online_filter_lambda: float = 0.1
+    online_filter_sigma: float = 1.0
 
 
 def _default_data() -> list:
@@ -258,6 +266,10 @@ def _validate(cfg: Config) -> Config:
         (not cfg.model.angle_head or set(cfg.model.angle_head) <= {"size", "channels"},
          f"model.angle_head: unknown keys {sorted(set(cfg.model.angle_head) - {'size', 'channels'})}"
          " (known: channels, size)"),
+        (0.0 <= t.online_filter <= 1.0, "tracking.online_filter must lie in [0, 1]"),
+        (0.0 < t.online_filter_rate <= 1.0, "tracking.online_filter_rate must lie in (0, 1]"),
+        (t.online_filter_lambda > 0, "tracking.online_filter_lambda must be positive"),
+        (t.online_filter_sigma > 0, "tracking.online_filter_sigma must be positive (cells)"),
         (t.backend in BACKENDS,
          f"tracking.backend: unknown backend {t.backend!r}; known: {', '.join(BACKENDS)}"),
     ]

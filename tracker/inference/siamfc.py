@@ -10,6 +10,7 @@ from tracker.config import TrackingConfig
 from tracker.crops import as_rgb_array, crop_square, crop_to_image, to_tensor
 from tracker.errors import ConfigError
 from tracker.inference.base import SiameseTracker
+from tracker.inference.online_filter import OnlineFilter
 from tracker.inference.orientation import OrientationEstimator
 from tracker.model.siamese import SiameseNet
 
@@ -22,6 +23,13 @@ def bicubic_matrix(n: int, up: int) -> np.ndarray:
     eye = np.eye(n, dtype=np.float32)
     return np.stack([cv2.resize(np.ascontiguousarray(eye[:, j:j + 1]), (1, up),
                                 interpolation=cv2.INTER_CUBIC)[:, 0] for j in range(n)], axis=1)
+
+
+def _as_distribution(r: np.ndarray) -> np.ndarray:
+    """A response map shifted to a zero minimum and scaled to sum 1 (so maps of different
+    ranges can be blended)."""
+    r = r - r.min()
+    return r / (r.sum() + 1e-16)
 
 
 class SiamFCTracker(SiameseTracker):
@@ -64,6 +72,7 @@ class SiamFCTracker(SiameseTracker):
                 raise ConfigError(f"tracking.{e}") from None
         self.angle = 0.0  # degrees CCW relative to the first frame (0 unless estimated)
         self.object_sz = None  # target size along its own axes, [w, h]
+        self.filter = None  # the online correlation filter, made at init when asked for
 
     @torch.inference_mode()
     def init(self, image, box) -> None:
@@ -75,6 +84,11 @@ class SiamFCTracker(SiameseTracker):
         self.frames = 0
         if self.orientation is not None:
             self.orientation.set_template(self._bank_crop(img), s)
+        if self.cfg.online_filter > 0:
+            self.filter = OnlineFilter(self.cfg.online_filter_sigma, self.cfg.online_filter_lambda)
+            x = crop_square(img, self.center, self.x_sz, self.cfg.instance_size, self.avg_color)
+            feat, _ = self.runtime.search_crops([x])
+            self.filter.fit(self.filter.spectrum(feat[0].float().numpy()), (0.0, 0.0), 1.0)
 
     @staticmethod
     def _angle_head(net: SiameseNet, cfg: TrackingConfig):
@@ -126,11 +140,17 @@ class SiamFCTracker(SiameseTracker):
         peaks[mid + 1:] *= cfg.scale_penalty
         scale_id = int(np.argmax(peaks))
 
-        response = responses[scale_id]
-        response = response - response.min()
-        response = response / (response.sum() + 1e-16)
+        response = _as_distribution(responses[scale_id])
+        if self.filter is not None:
+            spec = self.filter.spectrum(feats[scale_id].float().numpy())
+            response = ((1 - cfg.online_filter) * response
+                        + cfg.online_filter * _as_distribution(self._filter_response(spec)))
         response = (1 - cfg.window_influence) * response + cfg.window_influence * self.window
         loc = np.array(np.unravel_index(int(np.argmax(response)), response.shape), dtype=float)
+        if self.filter is not None:
+            # the target's displacement from the crop's centre, in feature cells
+            self.filter.fit(spec, tuple((loc - (up - 1) / 2.0) / cfg.response_up),
+                            cfg.online_filter_rate)
 
         # peak offset: upsampled response -> search crop -> image pixels
         disp = (loc[::-1] - (up - 1) / 2.0) * self.runtime.stride / cfg.response_up
@@ -162,6 +182,14 @@ class SiamFCTracker(SiameseTracker):
             box = cxcywh_to_xywh(np.concatenate([self.center, self.target_sz]))
         clock.lap("post")
         return box
+
+    def _filter_response(self, spec: np.ndarray) -> np.ndarray:
+        """The online filter's response on one search crop's spectrum at the Siamese
+        response's cells, upsampled like it: ``[up, up]``."""
+        n = self.response_size
+        b = (self.filter.shape[0] - n) // 2
+        r = self.filter.respond(spec)[b:b + n, b:b + n]
+        return self._up @ r @ self._up.T
 
     @property
     def rotated_box(self) -> np.ndarray:

@@ -50,6 +50,8 @@ class SiamRPNTracker(SiameseTracker):
             # refuse rather than silently track without the rotation the config asks for
             if getattr(cfg, flag, False):
                 raise ValueError(f"SiamRPNTracker does not support tracking.{flag}")
+        if cfg.online_filter > 0:
+            raise ValueError("SiamRPNTracker does not support tracking.online_filter (SiamFC only)")
         super().__init__(net, cfg, name, device, backend, head_batches=(1, 1))
         # pysot's SiamRPN++ defaults: penalty_k 0.04, window_influence 0.44, lr 0.33
         self.penalty_k, self.box_lr = cfg.penalty_k, cfg.box_lr
