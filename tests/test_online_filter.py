@@ -66,7 +66,8 @@ def test_filter_refuses_bad_settings_and_responding_before_fitting():
 
 @pytest.mark.parametrize("key,value", [("online_filter", 1.5), ("online_filter_rate", 0.0),
                                        ("online_filter_lambda", 0.0),
-                                       ("online_filter_sigma", -1.0)])
+                                       ("online_filter_sigma", -1.0),
+                                       ("online_filter_gate", 1.0)])
 def test_online_filter_settings_are_checked(key, value):
     with pytest.raises(ConfigError, match=f"tracking.{key}"):
         config_from_dict({"tracking": {key: value}})
@@ -89,3 +90,19 @@ def test_default_model_with_the_filter_tracks_a_generated_target_deterministical
     assert t.filter is not None
     np.testing.assert_array_equal(runs[0], runs[1])
     assert iou_xywh(runs[0], seq.boxes[1:]).mean() > 0.5
+
+
+def test_gated_filter_does_not_learn_from_a_frame_without_the_target(easy_sequence):
+    seq = easy_sequence
+    blank = np.full_like(np.asarray(seq.frames[1]), 127)
+    kept = {}
+    for gate in (0.0, 0.9):
+        t = build_tracker(checkpoint="default", overrides=[
+            "tracking.online_filter=0.5", f"tracking.online_filter_gate={gate}"])
+        t.init(seq.frames[0], seq.boxes[0])
+        for f in seq.frames[1:6]:
+            t.update(f)
+        before = t.filter.num.copy()
+        t.update(blank)  # a flat frame: the fused response has no clear peak
+        kept[gate] = np.array_equal(before, t.filter.num)
+    assert kept == {0.0: False, 0.9: True}

@@ -79,6 +79,15 @@ def test_search_writes_one_row_per_trial_and_resumes_without_rerunning(tmp_path,
         draw_trial(2, 3, space)["scale_lr"])
 
 
+def test_trial_zero_reports_the_values_it_ran_with_after_fixed_overrides(tmp_path, val_root,
+                                                                         tiny_model):
+    out = tmp_path / "trials.csv"
+    space = (Param("scale_lr", 0.2, 0.8),)
+    rows = search(tiny_model, [str(val_root)], out, trials=1, seed=3, space=space,
+                  fixed=["tracking.scale_lr=0.3"])
+    assert rows[0]["scale_lr"] == pytest.approx(0.3)  # not the config's 0.59
+
+
 def test_another_search_in_the_same_file_is_refused(tmp_path):
     out = tmp_path / "trials.csv"
     out.write_text("trial,scale_lr,auc_0,score\n0,0.59,0.5,0.5\n")

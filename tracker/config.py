@@ -103,6 +103,9 @@ class TrackingConfig:
     online_filter_rate: float = 0.02
     online_filter_lambda: float = 0.1
     online_filter_sigma: float = 1.0
+    # > 0: the filter learns only from frames whose fused response peaks at least this fraction
+    # of its running mean, so an occluded or lost target does not teach it the occluder
+    online_filter_gate: float = 0.0
 
 
 def _default_data() -> list:
@@ -270,6 +273,7 @@ def _validate(cfg: Config) -> Config:
         (0.0 < t.online_filter_rate <= 1.0, "tracking.online_filter_rate must lie in (0, 1]"),
         (t.online_filter_lambda > 0, "tracking.online_filter_lambda must be positive"),
         (t.online_filter_sigma > 0, "tracking.online_filter_sigma must be positive (cells)"),
+        (0.0 <= t.online_filter_gate < 1.0, "tracking.online_filter_gate must lie in [0, 1)"),
         (t.backend in BACKENDS,
          f"tracking.backend: unknown backend {t.backend!r}; known: {', '.join(BACKENDS)}"),
     ]

@@ -67,9 +67,9 @@ FILTER_SPACE = (
 )
 
 
-def uses_angle_filter(model: str, overrides) -> bool:
-    """Whether ``model`` (a shipped name, checkpoint or config file) with ``tracking.*``
-    ``overrides`` estimates its angle with the histogram filter."""
+def _tracking(model: str, overrides):
+    """The ``TrackingConfig`` of ``model`` (a shipped name, checkpoint or config file) with
+    ``tracking.*`` ``overrides`` applied; None for an unknown model."""
     from tracker.checkpoint import load_checkpoint
     from tracker.config import apply_overrides, config_from_dict, config_to_dict, load_config
     from tracker.shipped import resolve_checkpoint
@@ -80,9 +80,16 @@ def uses_angle_filter(model: str, overrides) -> bool:
     elif Path(model).is_file():
         cfg = load_config(model)
     else:
-        return False  # the search itself names an unknown model
-    cfg = config_from_dict(apply_overrides(config_to_dict(cfg), overrides))
-    return cfg.tracking.rotation_filter > 0
+        return None
+    return config_from_dict(apply_overrides(config_to_dict(cfg), list(overrides))).tracking
+
+
+def uses_angle_filter(model: str, overrides) -> bool:
+    """Whether ``model`` with ``tracking.*`` ``overrides`` estimates its angle with the
+    histogram filter."""
+    tracking = _tracking(model, overrides)
+    # an unknown model is named by the search itself
+    return tracking is not None and tracking.rotation_filter > 0
 
 
 def parse_param(text: str) -> Param:
@@ -206,7 +213,7 @@ def search(model: str, roots: list[str], out: str | Path, trials: int, seed: int
              len(todo), workers)
     out.parent.mkdir(parents=True, exist_ok=True)
     new_file = not out.exists() or out.stat().st_size == 0
-    baseline = _model_values(model, names)
+    baseline = _model_values(model, names, fixed)
     with open(out, "a", newline="") as f:
         writer = csv.writer(f)
         if new_file:
@@ -237,20 +244,15 @@ def search(model: str, roots: list[str], out: str | Path, trials: int, seed: int
     return sorted(done, key=lambda r: -r["score"])
 
 
-def _model_values(model: str, names: list[str]) -> dict[str, float]:
-    """The model's own values of the searched parameters (trial 0's row)."""
-    from tracker.model.build import build_model_from
-    from tracker.shipped import resolve_checkpoint
-
-    ckpt = resolve_checkpoint(model)
-    if ckpt is not None and ckpt.is_file():
-        _, cfg = build_model_from(checkpoint=ckpt)
-    else:
-        _, cfg = build_model_from(config=model)
-    missing = [n for n in names if not hasattr(cfg.tracking, n)]
+def _model_values(model: str, names: list[str], fixed=()) -> dict[str, float]:
+    """The values trial 0 runs with: the model's own, after the fixed ``--set`` overrides."""
+    tracking = _tracking(model, fixed)
+    if tracking is None:
+        raise InputError(f"{model}: no such model, checkpoint or config file")
+    missing = [n for n in names if not hasattr(tracking, n)]
     if missing:
         raise InputError(f"--param {missing[0]}: no such tracking parameter")
-    return {n: getattr(cfg.tracking, n) for n in names}
+    return {n: getattr(tracking, n) for n in names}
 
 
 def _worker_init() -> None:

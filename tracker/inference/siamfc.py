@@ -73,6 +73,7 @@ class SiamFCTracker(SiameseTracker):
         self.angle = 0.0  # degrees CCW relative to the first frame (0 unless estimated)
         self.object_sz = None  # target size along its own axes, [w, h]
         self.filter = None  # the online correlation filter, made at init when asked for
+        self.filter_peak = None  # running mean of the fused response's peak (the gate's unit)
 
     @torch.inference_mode()
     def init(self, image, box) -> None:
@@ -89,6 +90,7 @@ class SiamFCTracker(SiameseTracker):
             x = crop_square(img, self.center, self.x_sz, self.cfg.instance_size, self.avg_color)
             feat, _ = self.runtime.search_crops([x])
             self.filter.fit(self.filter.spectrum(feat[0].float().numpy()), (0.0, 0.0), 1.0)
+            self.filter_peak = None
 
     @staticmethod
     def _angle_head(net: SiameseNet, cfg: TrackingConfig):
@@ -145,9 +147,10 @@ class SiamFCTracker(SiameseTracker):
             spec = self.filter.spectrum(feats[scale_id].float().numpy())
             response = ((1 - cfg.online_filter) * response
                         + cfg.online_filter * _as_distribution(self._filter_response(spec)))
+        fused = response
         response = (1 - cfg.window_influence) * response + cfg.window_influence * self.window
         loc = np.array(np.unravel_index(int(np.argmax(response)), response.shape), dtype=float)
-        if self.filter is not None:
+        if self.filter is not None and self._filter_confident(float(fused.max())):
             # the target's displacement from the crop's centre, in feature cells
             self.filter.fit(spec, tuple((loc - (up - 1) / 2.0) / cfg.response_up),
                             cfg.online_filter_rate)
@@ -182,6 +185,15 @@ class SiamFCTracker(SiameseTracker):
             box = cxcywh_to_xywh(np.concatenate([self.center, self.target_sz]))
         clock.lap("post")
         return box
+
+    def _filter_confident(self, peak: float) -> bool:
+        """Whether this frame's fused peak (a distribution's maximum) clears the gate; every
+        frame's peak enters the running mean the gate compares with."""
+        gate = self.cfg.online_filter_gate
+        n = self.frames
+        mean = self.filter_peak
+        self.filter_peak = peak if mean is None else (mean * n + peak) / (n + 1)
+        return gate == 0 or mean is None or peak >= gate * mean
 
     def _filter_response(self, spec: np.ndarray) -> np.ndarray:
         """The online filter's response on one search crop's spectrum at the Siamese
