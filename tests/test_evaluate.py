@@ -447,3 +447,19 @@ def test_evaluate_tool_scores_rotated_boxes_on_vot(tmp_path, sequences):
     assert summary[1].startswith("tiny-rotated,")
     proc = run_evaluate(*base[:-6], "--tracker", "opencv-kcf", "--rotated")
     assert proc.returncode == 2 and "axis-aligned boxes only" in proc.stderr
+
+
+def test_worker_processes_start_with_one_math_thread_and_the_parent_keeps_its_setting(
+        monkeypatch):
+    import multiprocessing
+    import os
+
+    from tracker.evaluation.runs import _single_threaded_children
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    with _single_threaded_children():
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            child = pool.apply(os.getenv, ("OPENBLAS_NUM_THREADS",))
+    assert child == "1"
+    assert os.environ["OMP_NUM_THREADS"] == "2" and "OPENBLAS_NUM_THREADS" not in os.environ

@@ -88,6 +88,18 @@ def test_trial_zero_reports_the_values_it_ran_with_after_fixed_overrides(tmp_pat
     assert rows[0]["scale_lr"] == pytest.approx(0.3)  # not the config's 0.59
 
 
+def test_the_tuned_command_puts_the_searched_value_in_place_of_the_fixed_one():
+    from tracker.config import apply_overrides, config_from_dict, config_to_dict
+    from tracker.evaluation.tuning import tuned_overrides
+
+    fixed = ["tracking.online_filter=0.63", "tracking.rotation_aware=true"]
+    out = tuned_overrides(fixed, {"online_filter": 0.65, "scale_lr": 0.4})
+    assert out == ["tracking.rotation_aware=true", "tracking.online_filter=0.65",
+                   "tracking.scale_lr=0.4"]
+    t = config_from_dict(apply_overrides(config_to_dict(config_from_dict({})), out)).tracking
+    assert (t.online_filter, t.scale_lr, t.rotation_aware) == (0.65, 0.4, True)
+
+
 def test_another_search_in_the_same_file_is_refused(tmp_path):
     out = tmp_path / "trials.csv"
     out.write_text("trial,scale_lr,auc_0,score\n0,0.59,0.5,0.5\n")
@@ -134,12 +146,14 @@ def test_the_rotation_search_space_follows_the_angle_estimator_in_use(tmp_path):
     from tracker.evaluation.tuning import uses_angle_filter
 
     assert not uses_angle_filter("default", [])  # the window and gate
-    assert uses_angle_filter("default", ["tracking.rotation_filter=300"])
+    # the filter replaces the default's gate, which must then be 0
+    no_gate = "tracking.rotation_min_gain=0"
+    assert uses_angle_filter("default", ["tracking.rotation_filter=300", no_gate])
     assert uses_angle_filter("configs/siamfc_p4_resnet22.yaml", ["tracking.rotation_filter=50"])
     assert not uses_angle_filter("configs/siamfc_p4_resnet22.yaml", [])
     # a checkpoint whose own tracking section holds the filter
     out = tmp_path / "filtered.pt"
-    assert set_tracking(["default", "--set", "tracking.rotation_filter=300", "--out",
-                         str(out)]) == 0
+    assert set_tracking(["default", "--set", "tracking.rotation_filter=300", "--set", no_gate,
+                         "--out", str(out)]) == 0
     assert uses_angle_filter(str(out), [])
     assert not uses_angle_filter(str(out), ["tracking.rotation_filter=0"])

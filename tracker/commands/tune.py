@@ -34,6 +34,7 @@ def main(argv=None) -> int:
         SIAMFC_SPACE,
         parse_param,
         search,
+        tuned_overrides,
         uses_angle_filter,
     )
 
@@ -84,10 +85,10 @@ def main(argv=None) -> int:
         print(f"model's own values (trial 0): score {base['score']:.4f}")
     print(f"best: trial {int(best['trial'])}, score {best['score']:.4f}: "
           + ", ".join(f"{n}={best[n]:g}" for n in names))
-    sets = " ".join(f"--set tracking.{n}={best[n]:g}" for n in names)
-    print(f"write it: python tools/set_tracking.py {args.model} {sets} "
-          f"{' '.join('--set ' + o for o in args.overrides)} --out TUNED.pt "
-          f"--note 'tools/tune.py trial {int(best['trial'])}'".replace("  ", " "))
+    sets = " ".join("--set " + o
+                    for o in tuned_overrides(args.overrides, {n: best[n] for n in names}))
+    print(f"write it: python tools/set_tracking.py {args.model} {sets} --out TUNED.pt "
+          f"--note 'tools/tune.py trial {int(best['trial'])}'")
     return 0
 
 

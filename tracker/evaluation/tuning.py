@@ -244,6 +244,14 @@ def search(model: str, roots: list[str], out: str | Path, trials: int, seed: int
     return sorted(done, key=lambda r: -r["score"])
 
 
+def tuned_overrides(fixed, values: dict[str, float]) -> list[str]:
+    """The ``tracking.*`` overrides that reproduce a trial: the fixed ``--set`` ones it ran
+    with, less those the search varied, then the trial's searched ``values``."""
+    names = {f"tracking.{n}" for n in values}
+    kept = [o for o in fixed if o.partition("=")[0].strip() not in names]
+    return kept + [f"tracking.{n}={v:g}" for n, v in values.items()]
+
+
 def _model_values(model: str, names: list[str], fixed=()) -> dict[str, float]:
     """The values trial 0 runs with: the model's own, after the fixed ``--set`` overrides."""
     tracking = _tracking(model, fixed)

@@ -407,7 +407,12 @@ def correlate_one(z: np.ndarray, x: np.ndarray) -> np.ndarray:
     b, c, h, w = x.shape
     k, l = z.shape[-2:]
     oh, ow = h - k + 1, w - l + 1
-    taps = np.matmul(z[0].reshape(c, k * l).T, x.reshape(b, c, h * w)).reshape(b, k * l, h, w)
+    # the product in torch, on the threads the rest of the tracker uses: NumPy's BLAS keeps a
+    # pool of its own whose threads go on spinning after the call, and next to torch's (the
+    # angle estimate) that made a 2-thread frame 3x slower than a 1-thread one
+    zt = torch.from_numpy(np.ascontiguousarray(z[0].reshape(c, k * l).T))
+    taps = (zt @ torch.from_numpy(np.ascontiguousarray(x).reshape(b, c, h * w))).numpy()
+    taps = taps.reshape(b, k * l, h, w)
     out = taps[:, 0, :oh, :ow].copy()
     for u in range(k):
         for v in range(l):
