@@ -54,9 +54,9 @@ _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 @contextlib.contextmanager
 def _single_threaded_children():
     """Spawned children inherit one thread per math library. Without it each of N workers
-    starts a BLAS pool as wide as the machine, and the trackers' small NumPy products (the
-    response upsampling, the online filter) oversubscribe the cores: measured on 2 cores,
-    ``--workers 2``, 39 against 83 FPS for the default on OTB-6."""
+    starts math pools as wide as the machine and they oversubscribe the cores: on 2 cores,
+    ``--workers 2``, 39 against 83 FPS for the default on OTB-6 (measured while SiamFC's
+    matrix products still ran in NumPy's BLAS)."""
     saved = {k: os.environ.get(k) for k in _THREAD_VARS}
     os.environ.update({k: "1" for k in _THREAD_VARS})
     try:
