@@ -366,3 +366,47 @@ def test_rotated_box_ground_truth_is_carried_over_exactly(tmp_path):
         want = transform_points(p.reshape(4, 2) - 1.0, m) + 1.0
         got = rotated_to_polygon(r).reshape(4, 2)
         assert np.allclose(got, want, atol=1e-3), (got, want)
+
+
+class _Oracle:
+    """Answers the rotated copy's own ground truth (0-based, as eqtrack's trackers answer), with
+    the true angle: what a perfect tracker would report."""
+
+    name = "oracle"
+
+    def __init__(self, root: Path, seq: str) -> None:
+        from tracker.data.layouts import file_to_eqtrack, read_groundtruth
+        from tracker.evaluation.angles import true_angles
+
+        self.rects = [file_to_eqtrack(r) for r in read_groundtruth(root / seq / "groundtruth_rect.txt")]
+        self.angles = true_angles(root / seq)
+        self.orientation, self.i = object(), 0
+
+    def init(self, image, box) -> None:
+        self.i, self.angle = 0, 0.0
+
+    def update(self, image):
+        self.i += 1
+        self.angle = float(self.angles[self.i])
+        return self.rects[self.i]
+
+    @property
+    def polygon(self):
+        return np.array([0, 0, 1, 0, 1, 1, 0, 1], float)
+
+
+def test_angle_scores_give_a_perfect_box_tracker_the_box_auc_of_the_ground_truth(tmp_path, otb):
+    from tracker.evaluation.angles import score_angles
+    from tracker.evaluation.protocol import success_auc
+
+    from tracker.data.rotate import make_rotated
+    make_rotated(otb, tmp_path / "rot", mode="turn", rate=3.0, seed=0)
+    root = tmp_path / "rot"
+    seq = sorted(p.name for p in root.iterdir() if p.is_dir())[0]
+    (root / "only").mkdir()
+    (root / seq).rename(root / "only" / seq)
+    scores = score_angles(_Oracle(root / "only", seq), root / "only")
+    truth = np.loadtxt(root / "only" / seq / "groundtruth_rect.txt", delimiter=",")
+    assert scores[0].box_auc == pytest.approx(success_auc(truth, truth))
+    assert scores[0].errors.max() == pytest.approx(0.0, abs=1e-9)
+    assert scores[-1].box_auc == pytest.approx(scores[0].box_auc)

@@ -120,6 +120,51 @@ def test_gate_keeps_the_angle_when_no_allowed_angle_scores_clearly_better():
     assert ungated.update(scores, (0, 0)) > 0.0
 
 
+def test_upright_hypothesis_returns_a_drifted_estimate_to_zero_only_when_zero_scores_as_well():
+    def bank_peaked_at(deg: float, sharpness: float) -> torch.Tensor:
+        angles = torch.arange(0.0, 360.0, 15.0, dtype=torch.float64)
+        return (1.0 + sharpness * torch.cos(torch.deg2rad(angles - deg))).float().view(-1, 1, 1)
+
+    est = OrientationEstimator(None, step=15.0, max_change=30.0, upright=0.01)
+    est.angle = 20.0
+    # a search crop turned by the estimate (20) whose target scores almost flat over angles:
+    # absolute 0 (residual -20) is within 1% of the residual the bank prefers
+    assert est.update(bank_peaked_at(5.0, 0.02), (0, 0), offset=20.0) == 0.0
+    # the same drift with a clear peak at residual +5 (absolute 25): 0 scores far lower
+    est.angle = 20.0
+    kept = est.update(bank_peaked_at(5.0, 1.0), (0, 0), offset=20.0)
+    assert 20.0 < kept <= 30.0
+    # without the hypothesis the flat curve moves the estimate as before, never to 0
+    off = OrientationEstimator(None, step=15.0, max_change=30.0)
+    off.angle = 20.0
+    assert off.update(bank_peaked_at(5.0, 0.02), (0, 0), offset=20.0) > 0.0
+
+
+def test_averaged_upright_advantage_survives_one_flat_frame_but_not_persistent_flatness():
+    angles = torch.arange(0.0, 360.0, 15.0, dtype=torch.float64)
+
+    def bank_peaked_at(deg: float, sharpness: float) -> torch.Tensor:
+        return (1.0 + sharpness * torch.cos(torch.deg2rad(angles - deg))).float().view(-1, 1, 1)
+
+    est = OrientationEstimator(None, step=15.0, max_change=30.0, upright=0.01,
+                               upright_rate=0.3)
+    est.angle = 40.0
+    for _ in range(10):  # a clearly turned target: residual 0 in a crop turned by 40
+        assert est.update(bank_peaked_at(0.0, 1.0), (0, 0), offset=40.0) == pytest.approx(40.0)
+    # one frame whose curve is flat: the single-frame rule would snap, the average does not
+    assert est.update(bank_peaked_at(0.0, 0.001), (0, 0), offset=40.0) == pytest.approx(40.0)
+    for _ in range(20):  # flat frame after frame: the average sinks below the margin
+        angle = est.update(bank_peaked_at(0.0, 0.001), (0, 0), offset=est.angle)
+    assert angle == 0.0
+
+
+def test_upright_hypothesis_is_refused_with_the_histogram_filter():
+    with pytest.raises(ConfigError, match="rotation_upright"):
+        build_tracker("configs/siamfc_p4_resnet22.yaml",
+                      overrides=["tracking.estimate_rotation=true", "tracking.rotation_filter=4",
+                                 "tracking.rotation_upright=0.01"])
+
+
 def test_bank_refresh_blends_towards_the_new_template_and_keeps_the_angle(turning):
     backbone = build_backbone("p4_resnet22", width=0.25).eval()
     est = OrientationEstimator(backbone, step=30.0)

@@ -73,6 +73,11 @@ class TrackingConfig:
     # constant-angular-velocity motion model: the turn per frame is smoothed with this rate and
     # predicts the next angle, around which the search and the gate work (0 = off)
     rotation_velocity: float = 0.0
+    # > 0: the estimate returns to 0 while its relative score gain over the upright angle,
+    # averaged with rate rotation_upright_rate (1 = this frame only), is below this margin
+    # (tracker.inference.orientation; not with rotation_filter or rotation_head)
+    rotation_upright: float = 0.0
+    rotation_upright_rate: float = 1.0
     # > 0: a Bayesian histogram filter over the angle (1-degree bins) replaces the window, the
     # gate and the motion model: each frame the belief diffuses by a wrapped Gaussian of
     # rotation_noise degrees and is multiplied by exp(rotation_filter * relative score), so a
@@ -251,6 +256,9 @@ def _validate(cfg: Config) -> Config:
         (t.rotation_min_gain >= 0, "tracking.rotation_min_gain must be >= 0"),
         (0.0 <= t.rotation_velocity <= 1.0, "tracking.rotation_velocity must lie in [0, 1]"),
         (t.rotation_refresh >= 0, "tracking.rotation_refresh must be >= 0"),
+        (0.0 <= t.rotation_upright < 1.0, "tracking.rotation_upright must lie in [0, 1)"),
+        (0.0 < t.rotation_upright_rate <= 1.0,
+         "tracking.rotation_upright_rate must lie in (0, 1]"),
         (0.0 <= t.rotation_refresh_rate <= 1.0,
          "tracking.rotation_refresh_rate must lie in [0, 1]"),
         (t.rotation_filter >= 0, "tracking.rotation_filter must be >= 0"),
@@ -258,14 +266,17 @@ def _validate(cfg: Config) -> Config:
         (t.rotation_noise >= 0.5, "tracking.rotation_noise must be >= 0.5 (degrees)"),
         (t.rotation_max_turn == 0 or t.rotation_max_turn >= 0.5,
          "tracking.rotation_max_turn must be 0 (off) or >= 0.5 (degrees a frame; bins of 0.5)"),
-        (t.rotation_filter == 0 or (t.rotation_min_gain == 0 and t.rotation_velocity == 0),
+        (t.rotation_filter == 0 or (t.rotation_min_gain == 0 and t.rotation_velocity == 0
+                                    and t.rotation_upright == 0),
          "tracking.rotation_filter replaces the gate and the motion model: set "
-         "tracking.rotation_min_gain and tracking.rotation_velocity to 0"),
+         "tracking.rotation_min_gain, tracking.rotation_velocity and tracking.rotation_upright "
+         "to 0"),
         (0.0 < t.rotation_head_gain <= 1.0, "tracking.rotation_head_gain must lie in (0, 1]"),
         (not t.rotation_head or (t.rotation_filter == 0 and t.rotation_min_gain == 0
-                                 and t.rotation_velocity == 0),
+                                 and t.rotation_velocity == 0 and t.rotation_upright == 0),
          "tracking.rotation_head replaces the bank's angle choice: set tracking.rotation_filter, "
-         "tracking.rotation_min_gain and tracking.rotation_velocity to 0"),
+         "tracking.rotation_min_gain, tracking.rotation_velocity and tracking.rotation_upright "
+         "to 0"),
         (not cfg.model.angle_head or set(cfg.model.angle_head) <= {"size", "channels"},
          f"model.angle_head: unknown keys {sorted(set(cfg.model.angle_head) - {'size', 'channels'})}"
          " (known: channels, size)"),

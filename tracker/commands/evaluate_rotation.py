@@ -24,7 +24,7 @@ from pathlib import Path
 from tracker.commands.common import add_backend_argument, entry, setup_logging
 from tracker.errors import InputError
 
-COLUMNS = ("mean", "median", "p90", "under_15", "polygon_auc", "frames", "fps")
+COLUMNS = ("mean", "median", "p90", "under_15", "polygon_auc", "box_auc", "frames", "fps")
 
 
 def _fmt(v) -> str:

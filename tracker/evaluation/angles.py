@@ -7,7 +7,9 @@ A sequence folder in OTB layout carries its angles as ``groundtruth_rotated.txt`
 counts as zero). The error is the circular difference between the tracker's angle change since
 the first frame and the true one, over every frame after the first. Where the folder also has
 ``groundtruth_poly.txt`` (rotated copies), the tracker's rotated box is scored against it with
-polygon IoU: the success AUC of got10k's OTB definition, computed on polygons.
+polygon IoU: the success AUC of got10k's OTB definition, computed on polygons. The box the
+tracker answers (``update``'s ``[x, y, w, h]``, what got10k's OTB experiment scores) is scored
+against ``groundtruth_rect.txt`` the same way, so one pass gives the angle and both AUCs.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import numpy as np
 
 from tracker.data.layouts import FolderDataset, eqtrack_to_file, file_to_eqtrack, read_groundtruth
 from tracker.errors import InputError
-from tracker.evaluation.protocol import success_from_iou
+from tracker.evaluation.protocol import success_auc, success_from_iou
 from tracker.video import read_image
 
 THRESHOLD_DEG = 15.0
@@ -54,7 +56,9 @@ def polygon_success_auc(polygons: np.ndarray, truth: np.ndarray) -> float:
 @dataclass
 class AngleScore:
     """One sequence (or all of them): errors in degrees of every scored frame, the polygon
-    success AUC (None without ``groundtruth_poly.txt``), updates and their seconds; for one
+    success AUC (None without ``groundtruth_poly.txt``), the answered boxes' success AUC
+    against ``groundtruth_rect.txt`` (first frame included, as got10k), updates and their
+    seconds; for one
     sequence also the estimated and true angle of every frame (``[N]`` degrees CCW since the
     first frame, the estimate wrapped to ``[-180, 180)``)."""
 
@@ -63,6 +67,7 @@ class AngleScore:
     polygon_auc: float | None
     updates: int
     seconds: float
+    box_auc: float = float("nan")
     estimates: np.ndarray | None = None
     truth: np.ndarray | None = None
 
@@ -71,14 +76,14 @@ class AngleScore:
         return {"sequence": self.name, "frames": len(e), "mean": float(e.mean()),
                 "median": float(np.median(e)), "p90": float(np.percentile(e, 90)),
                 f"under_{THRESHOLD_DEG:g}": float(np.mean(e < THRESHOLD_DEG)),
-                "polygon_auc": self.polygon_auc,
+                "polygon_auc": self.polygon_auc, "box_auc": self.box_auc,
                 "fps": self.updates / self.seconds if self.seconds > 0 else float("nan")}
 
 
 def score_angles(tracker, root: str | Path) -> list[AngleScore]:
     """Track every sequence of ``root`` with ``tracker`` (one that estimates the angle) and
-    score its angles; the last entry, named ``overall``, pools every frame (its polygon AUC is
-    the mean over sequences, as got10k averages success curves)."""
+    score its angles and boxes; the last entry, named ``overall``, pools every frame (its
+    AUCs are the means over sequences, as got10k averages success curves)."""
     if getattr(tracker, "orientation", None) is None:
         raise InputError(f"tracker '{tracker.name}' does not estimate the angle (set "
                          f"tracking.estimate_rotation or tracking.rotation_aware)")
@@ -94,21 +99,25 @@ def score_angles(tracker, root: str | Path) -> list[AngleScore]:
         polys = read_groundtruth(poly_file, values=8) if poly_file.is_file() else None
         tracker.init(read_image(files[0]), file_to_eqtrack(anno[0]))  # 1-based files
         est, mine, seconds = [0.0], [eqtrack_to_file(tracker.polygon)], 0.0
+        boxes = [np.asarray(anno[0], float)]
         for f in files[1:]:
             t0 = time.perf_counter()
-            tracker.update(read_image(f))
+            box = tracker.update(read_image(f))
             seconds += time.perf_counter() - t0
             est.append(tracker.angle)
             mine.append(eqtrack_to_file(tracker.polygon))
+            boxes.append(eqtrack_to_file(np.asarray(box, float)))
         auc = None
         if polys is not None and len(polys) == len(files):
             auc = polygon_success_auc(np.asarray(mine), polys)
         out.append(AngleScore(name, angle_error(est[1:], truth[1:]), auc, len(files) - 1,
-                              seconds, np.asarray(est), truth))
+                              seconds, success_auc(np.asarray(boxes), np.asarray(anno, float)),
+                              np.asarray(est), truth))
     aucs = [s.polygon_auc for s in out if s.polygon_auc is not None]
     out.append(AngleScore("overall", np.concatenate([s.errors for s in out]),
                           float(np.mean(aucs)) if len(aucs) == len(out) else None,
-                          sum(s.updates for s in out), sum(s.seconds for s in out)))
+                          sum(s.updates for s in out), sum(s.seconds for s in out),
+                          float(np.mean([s.box_auc for s in out]))))
     return out
 
 

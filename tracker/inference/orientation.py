@@ -62,12 +62,23 @@ class OrientationEstimator:
     cell and predicts the target's angle ``a`` in the search crop; the estimate moves
     ``head_gain`` of the way from the last one to ``offset + a``, by at most ``max_change``.
     The bank is still built (the filter and :meth:`scores` use it), so either way can run.
+
+    ``upright`` > 0 keeps an upright hypothesis beside the estimate (bank path, not with
+    ``filter``): each update measures the estimate's advantage over the absolute angle 0,
+    ``(s(est) - s(0)) / |s(est)|`` (scores interpolated trigonometrically,
+    :func:`periodic_interpolation`), and averages it with rate ``upright_rate`` (1 = this
+    frame only); while the average is below ``upright`` the estimate returns to 0 and the
+    motion model's turn is reset. Most video is upright, and an estimate that drifted on a
+    deforming upright target (limbs, viewpoint) never finds its way back by small steps; a
+    target that really turned scores lower at 0 frame after frame, so its average clears the
+    margin, while one frame's lucky angle on an upright target does not.
     """
 
     def __init__(self, backbone, step: float = 15.0, max_change: float = 30.0,
                  min_gain: float = 0.0, velocity: float = 0.0, filter: float = 0.0,
                  noise: float = 5.0, max_turn: float = 0.0, head=None,
-                 head_gain: float = 1.0) -> None:
+                 head_gain: float = 1.0, upright: float = 0.0,
+                 upright_rate: float = 1.0) -> None:
         if step <= 0 or abs(90.0 / step - round(90.0 / step)) > 1e-9:
             raise ValueError(f"rotation_step must divide 90 degrees, got {step}")
         # filter, noise and max_turn come validated from tracker.config (tracking.rotation_*)
@@ -88,6 +99,8 @@ class OrientationEstimator:
         self.backbone, self.step, self.max_change = backbone, float(step), float(max_change)
         self.min_gain = float(min_gain)
         self.velocity = float(velocity)
+        self.upright, self.upright_rate = float(upright), float(upright_rate)
+        self.advantage = 0.0  # running mean of the estimate's relative score gain over 0
         self.omega = 0.0  # smoothed turn per frame, degrees
         self.angles = torch.arange(0.0, 360.0, self.step, dtype=torch.float64)
         self.bank: torch.Tensor | None = None  # [K, C*G, h, w], unit norm per angle
@@ -111,6 +124,7 @@ class OrientationEstimator:
             self.template = z
         self.angle = 0.0
         self.omega = 0.0
+        self.advantage = 0.0
         self.belief = self._point_belief()
 
     def _point_belief(self) -> torch.Tensor:
@@ -218,6 +232,15 @@ class OrientationEstimator:
             self.omega = (1.0 - self.velocity) * self.omega + self.velocity * change
         residual = (est + 180.0) % 360.0 - 180.0
         self.angle = (offset + residual + 180.0) % 360.0 - 180.0
+        if self.upright > 0:
+            # scores index the residual turn in a crop turned by offset: absolute 0 is -offset
+            at = torch.tensor([-offset, residual], dtype=torch.float64)
+            zero, here = periodic_interpolation(s, at).tolist()
+            gain = (here - zero) / max(abs(here), 1e-12) if self.angle != 0.0 else 0.0
+            r = self.upright_rate
+            self.advantage = (1.0 - r) * self.advantage + r * gain
+            if self.advantage < self.upright:
+                self.angle, self.omega = 0.0, 0.0
         return self.angle
 
     def _filtered(self, s: torch.Tensor, offset: float) -> float:

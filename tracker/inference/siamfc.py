@@ -67,7 +67,9 @@ class SiamFCTracker(SiameseTracker):
                                                         cfg.rotation_filter, cfg.rotation_noise,
                                                         cfg.rotation_max_turn,
                                                         self._angle_head(net, cfg),
-                                                        cfg.rotation_head_gain)
+                                                        cfg.rotation_head_gain,
+                                                        cfg.rotation_upright,
+                                                        cfg.rotation_upright_rate)
             except ValueError as e:
                 raise ConfigError(f"tracking.{e}") from None
         self.angle = 0.0  # degrees CCW relative to the first frame (0 unless estimated)
