@@ -396,10 +396,9 @@ class _Oracle:
 
 
 def test_angle_scores_give_a_perfect_box_tracker_the_box_auc_of_the_ground_truth(tmp_path, otb):
+    from tracker.data.rotate import make_rotated
     from tracker.evaluation.angles import score_angles
     from tracker.evaluation.protocol import success_auc
-
-    from tracker.data.rotate import make_rotated
     make_rotated(otb, tmp_path / "rot", mode="turn", rate=3.0, seed=0)
     root = tmp_path / "rot"
     seq = sorted(p.name for p in root.iterdir() if p.is_dir())[0]

@@ -78,6 +78,9 @@ class TrackingConfig:
     # (tracker.inference.orientation; not with rotation_filter or rotation_head)
     rotation_upright: float = 0.0
     rotation_upright_rate: float = 1.0
+    # > 0: each bank angle scores its best correlation within this many response cells of the
+    # tracked cell (a square), not the cell alone
+    rotation_reach: int = 0
     # > 0: a Bayesian histogram filter over the angle (1-degree bins) replaces the window, the
     # gate and the motion model: each frame the belief diffuses by a wrapped Gaussian of
     # rotation_noise degrees and is multiplied by exp(rotation_filter * relative score), so a
@@ -111,6 +114,10 @@ class TrackingConfig:
     # > 0: the filter learns only from frames whose fused response peaks at least this fraction
     # of its running mean, so an occluded or lost target does not teach it the occluder
     online_filter_gate: float = 0.0
+    # weight (0 = off) of a second online filter, on hand-crafted cells of half the backbone's
+    # stride (gradient-orientation histograms and colour, tracker.inference.handcrafted), fused
+    # after the first; it shares online_filter_rate, _lambda, _sigma and _gate
+    online_hog: float = 0.0
 
 
 def _default_data() -> list:
@@ -257,6 +264,7 @@ def _validate(cfg: Config) -> Config:
         (0.0 <= t.rotation_velocity <= 1.0, "tracking.rotation_velocity must lie in [0, 1]"),
         (t.rotation_refresh >= 0, "tracking.rotation_refresh must be >= 0"),
         (0.0 <= t.rotation_upright < 1.0, "tracking.rotation_upright must lie in [0, 1)"),
+        (t.rotation_reach >= 0, "tracking.rotation_reach must be >= 0 (response cells)"),
         (0.0 < t.rotation_upright_rate <= 1.0,
          "tracking.rotation_upright_rate must lie in (0, 1]"),
         (0.0 <= t.rotation_refresh_rate <= 1.0,
@@ -281,6 +289,7 @@ def _validate(cfg: Config) -> Config:
          f"model.angle_head: unknown keys {sorted(set(cfg.model.angle_head) - {'size', 'channels'})}"
          " (known: channels, size)"),
         (0.0 <= t.online_filter <= 1.0, "tracking.online_filter must lie in [0, 1]"),
+        (0.0 <= t.online_hog <= 1.0, "tracking.online_hog must lie in [0, 1]"),
         (0.0 < t.online_filter_rate <= 1.0, "tracking.online_filter_rate must lie in (0, 1]"),
         (t.online_filter_lambda > 0, "tracking.online_filter_lambda must be positive"),
         (t.online_filter_sigma > 0, "tracking.online_filter_sigma must be positive (cells)"),

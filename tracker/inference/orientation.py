@@ -63,6 +63,9 @@ class OrientationEstimator:
     ``head_gain`` of the way from the last one to ``offset + a``, by at most ``max_change``.
     The bank is still built (the filter and :meth:`scores` use it), so either way can run.
 
+    ``reach`` > 0 scores each bank angle by its best correlation within ``reach`` response
+    cells of the tracked cell (a square), not at the cell alone.
+
     ``upright`` > 0 keeps an upright hypothesis beside the estimate (bank path, not with
     ``filter``): each update measures the estimate's advantage over the absolute angle 0,
     ``(s(est) - s(0)) / |s(est)|`` (scores interpolated trigonometrically,
@@ -78,7 +81,7 @@ class OrientationEstimator:
                  min_gain: float = 0.0, velocity: float = 0.0, filter: float = 0.0,
                  noise: float = 5.0, max_turn: float = 0.0, head=None,
                  head_gain: float = 1.0, upright: float = 0.0,
-                 upright_rate: float = 1.0) -> None:
+                 upright_rate: float = 1.0, reach: int = 0) -> None:
         if step <= 0 or abs(90.0 / step - round(90.0 / step)) > 1e-9:
             raise ValueError(f"rotation_step must divide 90 degrees, got {step}")
         # filter, noise and max_turn come validated from tracker.config (tracking.rotation_*)
@@ -100,6 +103,7 @@ class OrientationEstimator:
         self.min_gain = float(min_gain)
         self.velocity = float(velocity)
         self.upright, self.upright_rate = float(upright), float(upright_rate)
+        self.reach = int(reach)
         self.advantage = 0.0  # running mean of the estimate's relative score gain over 0
         self.omega = 0.0  # smoothed turn per frame, degrees
         self.angles = torch.arange(0.0, 360.0, self.step, dtype=torch.float64)
@@ -203,7 +207,10 @@ class OrientationEstimator:
         turned by ``offset`` degrees (the scores then measure the residual turn on top of it);
         respects ``max_change`` from the last estimate (with ``filter`` > 0 the histogram
         filter decides instead). The estimator owns :attr:`angle`."""
-        s = scores[:, cell[0], cell[1]].double()
+        r, c, n = int(cell[0]), int(cell[1]), self.reach
+        # each angle's best score near the cell: a turned template peaks a cell or so off the
+        # position the fused (windowed) response chose
+        s = scores[:, max(r - n, 0):r + n + 1, max(c - n, 0):c + n + 1].amax(dim=(1, 2)).double()
         if self.filter > 0:
             self.angle = self._filtered(s, offset)
             return self.angle

@@ -10,6 +10,7 @@ from tracker.config import TrackingConfig
 from tracker.crops import as_rgb_array, crop_square, crop_to_image, to_tensor
 from tracker.errors import ConfigError
 from tracker.inference.base import SiameseTracker
+from tracker.inference.handcrafted import cell_features, pool_to_cells
 from tracker.inference.online_filter import OnlineFilter
 from tracker.inference.orientation import OrientationEstimator
 from tracker.model.siamese import SiameseNet
@@ -69,12 +70,17 @@ class SiamFCTracker(SiameseTracker):
                                                         self._angle_head(net, cfg),
                                                         cfg.rotation_head_gain,
                                                         cfg.rotation_upright,
-                                                        cfg.rotation_upright_rate)
+                                                        cfg.rotation_upright_rate,
+                                                        cfg.rotation_reach)
             except ValueError as e:
                 raise ConfigError(f"tracking.{e}") from None
         self.angle = 0.0  # degrees CCW relative to the first frame (0 unless estimated)
         self.object_sz = None  # target size along its own axes, [w, h]
         self.filter = None  # the online correlation filter, made at init when asked for
+        self.hog = None  # the second one, on hand-crafted cell features (online_hog)
+        if cfg.online_hog > 0 and self.runtime.stride % 2:
+            raise ConfigError(f"tracking.online_hog needs an even backbone stride (its cells "
+                              f"are half the backbone's); this one has {self.runtime.stride}")
         self.filter_peak = None  # running mean of the fused response's peak (the gate's unit)
 
     @torch.inference_mode()
@@ -87,12 +93,19 @@ class SiamFCTracker(SiameseTracker):
         self.frames = 0
         if self.orientation is not None:
             self.orientation.set_template(self._bank_crop(img), s)
-        if self.cfg.online_filter > 0:
-            self.filter = OnlineFilter(self.cfg.online_filter_sigma, self.cfg.online_filter_lambda)
-            x = crop_square(img, self.center, self.x_sz, self.cfg.instance_size, self.avg_color)
+        cfg = self.cfg
+        self.filter = self.hog = self.filter_peak = None
+        if cfg.online_filter > 0 or cfg.online_hog > 0:
+            x = crop_square(img, self.center, self.x_sz, cfg.instance_size, self.avg_color)
             feat, _ = self.runtime.search_crops([x])
-            self.filter.fit(self.filter.spectrum(feat[0].float().numpy()), (0.0, 0.0), 1.0)
-            self.filter_peak = None
+            if cfg.online_filter > 0:
+                self.filter = OnlineFilter(cfg.online_filter_sigma, cfg.online_filter_lambda)
+                self.filter.fit(self.filter.spectrum(feat[0].float().numpy()), (0.0, 0.0), 1.0)
+            if cfg.online_hog > 0:
+                self.hog_cells = 2 * int(feat.shape[-1])  # twice the backbone's cells a side
+                # its label's width in the same pixels as the deep filter's
+                self.hog = OnlineFilter(2.0 * cfg.online_filter_sigma, cfg.online_filter_lambda)
+                self.hog.fit(self.hog.spectrum(self._cells(x)), (0.0, 0.0), 1.0)
 
     @staticmethod
     def _angle_head(net: SiameseNet, cfg: TrackingConfig):
@@ -149,13 +162,21 @@ class SiamFCTracker(SiameseTracker):
             spec = self.filter.spectrum(feats[scale_id].float().numpy())
             response = ((1 - cfg.online_filter) * response
                         + cfg.online_filter * _as_distribution(self._filter_response(spec)))
+        if self.hog is not None:
+            hspec = self.hog.spectrum(self._cells(crops[scale_id]))
+            response = ((1 - cfg.online_hog) * response
+                        + cfg.online_hog * _as_distribution(self._hog_response(hspec)))
         fused = response
         response = (1 - cfg.window_influence) * response + cfg.window_influence * self.window
         loc = np.array(np.unravel_index(int(np.argmax(response)), response.shape), dtype=float)
-        if self.filter is not None and self._filter_confident(float(fused.max())):
+        if (self.filter is not None or self.hog is not None) and self._filter_confident(
+                float(fused.max())):
             # the target's displacement from the crop's centre, in feature cells
-            self.filter.fit(spec, tuple((loc - (up - 1) / 2.0) / cfg.response_up),
-                            cfg.online_filter_rate)
+            disp = (loc - (up - 1) / 2.0) / cfg.response_up
+            if self.filter is not None:
+                self.filter.fit(spec, tuple(disp), cfg.online_filter_rate)
+            if self.hog is not None:
+                self.hog.fit(hspec, tuple(2.0 * disp), cfg.online_filter_rate)
 
         # peak offset: upsampled response -> search crop -> image pixels
         disp = (loc[::-1] - (up - 1) / 2.0) * self.runtime.stride / cfg.response_up
@@ -204,6 +225,18 @@ class SiamFCTracker(SiameseTracker):
         b = (self.filter.shape[0] - n) // 2
         r = self.filter.respond(spec)[b:b + n, b:b + n]
         return self._upsample(r)
+
+    def _cells(self, crop: np.ndarray) -> np.ndarray:
+        """Hand-crafted features of one search crop on the fine grid: ``[12, 2 n, 2 n]``."""
+        return cell_features(crop, self.hog_cells, self.runtime.stride // 2)
+
+    def _hog_response(self, spec: np.ndarray) -> np.ndarray:
+        """The hand-crafted filter's response pooled onto the backbone's cells, cropped to the
+        Siamese response's and upsampled like it: ``[up, up]``."""
+        n = self.response_size
+        r = pool_to_cells(self.hog.respond(spec))
+        b = (r.shape[0] - n) // 2
+        return self._upsample(r[b:b + n, b:b + n])
 
     @property
     def rotated_box(self) -> np.ndarray:

@@ -50,8 +50,9 @@ class SiamRPNTracker(SiameseTracker):
             # refuse rather than silently track without the rotation the config asks for
             if getattr(cfg, flag, False):
                 raise ValueError(f"SiamRPNTracker does not support tracking.{flag}")
-        if cfg.online_filter > 0:
-            raise ValueError("SiamRPNTracker does not support tracking.online_filter (SiamFC only)")
+        if cfg.online_filter > 0 or cfg.online_hog > 0:
+            raise ValueError("SiamRPNTracker does not support tracking.online_filter or "
+                             "tracking.online_hog (SiamFC only)")
         super().__init__(net, cfg, name, device, backend, head_batches=(1, 1))
         # pysot's SiamRPN++ defaults: penalty_k 0.04, window_influence 0.44, lr 0.33
         self.penalty_k, self.box_lr = cfg.penalty_k, cfg.box_lr

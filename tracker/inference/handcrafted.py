@@ -1,0 +1,76 @@
+"""Hand-crafted cell features of a search crop for the second online filter (``online_hog``).
+
+The backbone's features are coarse (8-pixel cells, a tiny network) and were trained offline; a
+correlation filter on gradient-orientation histograms and colour, learnt online, sees the
+target's edges and colours at twice the resolution, as the HOG and colour-name filters of
+KCF, Staple and ECO-HC do, and it fails in other places than the deep features: fused, each
+covers the other's mistakes.
+
+Grid: ``2 n x 2 n`` cells of ``stride / 2`` pixels centred on the crop's centre, so that every
+2 x 2 block of cells sits exactly on one of the backbone's ``n x n`` feature cells (cell ``i``
+of the backbone map is centred ``stride * (i - (n - 1) / 2)`` pixels from the crop's centre,
+as the Siamese response). :func:`pool_to_cells` maps a response on the fine grid back to the
+backbone's cells.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+ORIENTATIONS = 9  # unsigned gradient orientations over [0, 180) degrees
+CLIP = 0.2  # HOG's clipping of normalized histogram entries
+
+
+def cell_features(crop: np.ndarray, cells: int, cell: int) -> np.ndarray:
+    """``crop`` ``[H, W, 3]`` RGB (0..255) -> ``[ORIENTATIONS + 3, cells, cells]`` float32.
+
+    ``cells`` x ``cells`` square cells of ``cell`` pixels, centred on the crop's centre (the
+    crop is edge-padded where the grid reaches past it). Channels: 9 unsigned orientation
+    histograms of the gray image's gradient (each pixel votes its magnitude into its two
+    nearest bins), normalized by the gradient energy of the cell's 3 x 3 neighbourhood and
+    clipped at ``CLIP``; then the cell's mean gray level and two opponent colours (R - G,
+    (R + G) / 2 - B), all in [-0.5, 0.5]."""
+    span = cells * cell
+    h, w = crop.shape[:2]
+    # an odd crop (255) has a centre pixel, an even grid none: the grid sits half a pixel up
+    # and left of it, the same for every crop
+    top, left = (h - span) // 2, (w - span) // 2
+    # one pixel of margin around the grid for the central differences
+    pad = max(0, 1 - top, 1 - left, top + span + 1 - h, left + span + 1 - w)
+    img = np.ascontiguousarray(crop, dtype=np.uint8)
+    if pad:
+        img = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        top, left = top + pad, left + pad
+    win = img[top - 1:top + span + 1, left - 1:left + span + 1]
+    gray = cv2.cvtColor(win, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+    gx = 0.5 * (gray[1:-1, 2:] - gray[1:-1, :-2])
+    gy = 0.5 * (gray[2:, 1:-1] - gray[:-2, 1:-1])
+    mag, ang = cv2.cartToPolar(gx, gy)  # ang in [0, 2 pi)
+    pos = (ang % np.pi) * (ORIENTATIONS / np.pi) - 0.5  # bin centres at k + 0.5
+    lo = np.floor(pos)
+    frac = pos - lo
+    lo = lo.astype(np.int64) % ORIENTATIONS
+    hi = (lo + 1) % ORIENTATIONS
+    # each pixel's cell, then one bincount per neighbouring bin (far faster than np.add.at)
+    cell_of = (np.arange(span) // cell)
+    where = (cell_of[:, None] * cells + cell_of[None, :]).ravel()
+    n = cells * cells
+    hist = (np.bincount(lo.ravel() * n + where, (mag * (1.0 - frac)).ravel(), ORIENTATIONS * n)
+            + np.bincount(hi.ravel() * n + where, (mag * frac).ravel(), ORIENTATIONS * n))
+    hist = hist.reshape(ORIENTATIONS, cells, cells)
+    energy = (hist ** 2).sum(axis=0)
+    padded = np.pad(energy, 1, mode="edge")
+    local = sum(padded[i:i + cells, j:j + cells] for i in range(3) for j in range(3)) / 9.0
+    hist = np.minimum(hist / np.sqrt(local + 1e-6), CLIP) / CLIP - 0.5
+    colour = cv2.resize(win[1:-1, 1:-1], (cells, cells),
+                        interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    r, g, b = colour[..., 0], colour[..., 1], colour[..., 2]
+    extra = np.stack([(r + g + b) / 3.0 - 0.5, 0.5 * (r - g), 0.5 * ((r + g) / 2.0 - b)])
+    return np.concatenate([hist, extra]).astype(np.float32)
+
+
+def pool_to_cells(response: np.ndarray) -> np.ndarray:
+    """A ``[2 n, 2 n]`` fine-grid response -> ``[n, n]`` on the backbone's cells (the mean of
+    each 2 x 2 block, whose centre is that cell's)."""
+    m = response.shape[0] // 2
+    return response[:2 * m, :2 * m].reshape(m, 2, m, 2).mean(axis=(1, 3))
