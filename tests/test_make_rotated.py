@@ -378,7 +378,8 @@ class _Oracle:
         from tracker.data.layouts import file_to_eqtrack, read_groundtruth
         from tracker.evaluation.angles import true_angles
 
-        self.rects = [file_to_eqtrack(r) for r in read_groundtruth(root / seq / "groundtruth_rect.txt")]
+        rects = read_groundtruth(root / seq / "groundtruth_rect.txt")
+        self.rects = [file_to_eqtrack(r) for r in rects]
         self.angles = true_angles(root / seq)
         self.orientation, self.i = object(), 0
 
