@@ -146,14 +146,14 @@ def test_the_rotation_search_space_follows_the_angle_estimator_in_use(tmp_path):
     from tracker.evaluation.tuning import uses_angle_filter
 
     assert not uses_angle_filter("default", [])  # the window and gate
-    # the filter replaces the default's gate, which must then be 0
-    no_gate = "tracking.rotation_min_gain=0"
-    assert uses_angle_filter("default", ["tracking.rotation_filter=300", no_gate])
+    # the filter replaces the default's gate and upright hypothesis, which must then be 0
+    no_gate = ["tracking.rotation_min_gain=0", "tracking.rotation_upright=0"]
+    assert uses_angle_filter("default", ["tracking.rotation_filter=300", *no_gate])
     assert uses_angle_filter("configs/siamfc_p4_resnet22.yaml", ["tracking.rotation_filter=50"])
     assert not uses_angle_filter("configs/siamfc_p4_resnet22.yaml", [])
     # a checkpoint whose own tracking section holds the filter
     out = tmp_path / "filtered.pt"
-    assert set_tracking(["default", "--set", "tracking.rotation_filter=300", "--set", no_gate,
-                         "--out", str(out)]) == 0
+    sets = [a for v in ["tracking.rotation_filter=300", *no_gate] for a in ("--set", v)]
+    assert set_tracking(["default", *sets, "--out", str(out)]) == 0
     assert uses_angle_filter(str(out), [])
     assert not uses_angle_filter(str(out), ["tracking.rotation_filter=0"])
