@@ -40,7 +40,7 @@ def main(argv=None) -> int:
         compare_with_torch,
         export_branches,
         graph_input_type,
-        int8_op_types,
+        int8_options,
         quantize_branches,
         require_onnxruntime,
     )
@@ -89,7 +89,7 @@ def main(argv=None) -> int:
         meta["anchors"] = {"ratios": list(DEFAULT_RATIOS), "scales": list(DEFAULT_SCALES)}
     if args.int8:
         for branch, q in quantize_branches(paths, cfg.exemplar_size, cfg.instance_size,
-                                           int8_op_types(net)).items():
+                                           **int8_options(net)).items():
             meta["files"][f"{branch}_int8"] = q.name
             if graph_input_type(q) == "tensor(uint8)":
                 meta[f"{branch}_int8_input"] = "RGB uint8 0..255, NHWC (the crops as cropped)"

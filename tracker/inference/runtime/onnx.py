@@ -204,12 +204,17 @@ def quantize_int8(src: Path, dst: Path, name: str, samples: np.ndarray,
     pre.unlink()
 
 
-def int8_op_types(net) -> list[str] | None:
-    """What to quantize in ``net``'s graphs, as measured on one thread here: everything for
-    plain backbones (31 vs 33 ms for convolutions only, width-0.25 IEN search), convolutions
-    only for group backbones, whose attention, pooling and residual ops run faster in fp32
-    than wrapped in quantize/dequantize pairs (41 vs 48 ms, width-0.25 attentive p4)."""
-    return ["Conv"] if net.backbone.group_order > 1 else None
+def int8_options(net) -> dict:
+    """How to quantize ``net``'s graphs: the keyword arguments ``op_types`` and
+    ``reduce_range`` of :func:`quantize_branches`. What to quantize, as measured on one thread
+    here: everything for plain backbones (31 vs 33 ms for convolutions only, width-0.25 IEN
+    search), convolutions only for group backbones, whose attention, pooling and residual ops
+    run faster in fp32 than wrapped in quantize/dequantize pairs (41 vs 48 ms, width-0.25
+    attentive p4). Group backbones promise exact equivariance, which 8-bit weights break on
+    CPUs without VNNI, so theirs are 7-bit; plain ones keep the full range their accuracy was
+    measured with."""
+    group = net.backbone.group_order > 1
+    return {"op_types": ["Conv"] if group else None, "reduce_range": group}
 
 
 def quantize_branches(paths: dict[str, Path], exemplar_size: int, instance_size: int,
@@ -217,8 +222,8 @@ def quantize_branches(paths: dict[str, Path], exemplar_size: int, instance_size:
                       reduce_range: bool = False) -> dict[str, Path]:
     """int8 copies ``<branch>.int8.onnx`` of the template and search graphs in ``paths`` (from
     :func:`export_branches`), calibrated on :func:`calibration_crops`, quantizing ``op_types``
-    (:func:`int8_op_types`) with 7-bit weights if ``reduce_range`` (:func:`quantize_int8`);
-    their paths by branch."""
+    with 7-bit weights if ``reduce_range`` (:func:`quantize_int8`; both from
+    :func:`int8_options`); their paths by branch."""
     z, x = calibration_crops(exemplar_size, instance_size)
     out = {}
     for branch, name, data in (("template", "z", z), ("search", "x", x)):
@@ -282,11 +287,8 @@ def _build_cache(net, folder: Path, exemplar_size: int, instance_size: int,
     try:
         paths = export_branches(net, exemplar_size, instance_size, head_batches, tmp)
         if quantize:
-            # group backbones promise exact equivariance, which 8-bit weights break on CPUs
-            # without VNNI; plain ones keep the full range their accuracy was measured with
-            group = net.backbone.group_order > 1
             for branch, q in quantize_branches(paths, exemplar_size, instance_size,
-                                               int8_op_types(net), reduce_range=group).items():
+                                               **int8_options(net)).items():
                 os.replace(q, paths[branch])
         manifest = {"key": key, "files": {p.name: _file_hash(p) for p in paths.values()}}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1))
