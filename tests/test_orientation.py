@@ -54,6 +54,26 @@ def test_rotating_the_search_by_90_degrees_adds_90_degrees_and_rotates_the_peak(
         assert angle_error(a, a0 + 90 * k) < 1e-3
 
 
+@pytest.mark.parametrize("reach", [0, 2])
+@pytest.mark.parametrize("cell", [(8, 8), (0, 16), (16, 1)])
+def test_scores_near_a_cell_equal_the_whole_maps_scores_there(turning, reach, cell):
+    torch.manual_seed(0)
+    bb = build_backbone("p4_resnet22", width=0.25).eval()
+    est = OrientationEstimator(bb, step=15.0, max_change=180.0, reach=reach)
+    with torch.no_grad():
+        est.set_template(to_tensor([crop_square(turning.frames[0], turning.rotated[0, :2],
+                                                120, 177)]), 125)
+        x = bb.group_features(to_tensor([crop_square(turning.frames[5], turning.rotated[5, :2],
+                                                     240, 253)]))
+        whole = est.scores(x)
+        near, (r, c) = est.scores_near(x, cell)
+    r0, c0 = cell[0] - r, cell[1] - c
+    assert near.shape[1:] == whole[:, r0:cell[0] + reach + 1, c0:cell[1] + reach + 1].shape[1:]
+    assert near.shape[1] == min(cell[0] + reach + 1, 17) - max(cell[0] - reach, 0)
+    torch.testing.assert_close(near, whole[:, r0:r0 + near.size(1), c0:c0 + near.size(2)],
+                               rtol=1e-5, atol=1e-5)
+
+
 def test_tracker_reports_angle_within_the_motion_constraint_and_a_rotated_box(turning):
     # untrained weights: the angle's accuracy is not under test here (it varies from sequence
     # to sequence without training), only the tracker's contract

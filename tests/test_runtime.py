@@ -136,6 +136,17 @@ def test_numpy_correlation_equals_the_torch_head():
     assert rel(got, ref) < 1e-6
 
 
+def test_templates_at_several_scales_correlate_with_one_search_like_each_alone():
+    g = torch.Generator().manual_seed(1)
+    z, x = torch.randn(3, 32, 5, 5, generator=g), torch.randn(1, 32, 21, 21, generator=g)
+    each = torch.cat([xcorr(z[i:i + 1], x) for i in range(3)])
+    assert each.shape == (3, 1, 17, 17)
+    assert rel(xcorr(z, x), each) < 1e-6
+    assert rel(torch.from_numpy(correlate_one(z.numpy(), x.numpy())), each) < 1e-6
+    with pytest.raises(ValueError):
+        correlate_one(z.numpy(), torch.randn(2, 32, 21, 21).numpy())
+
+
 @pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
 def test_group_backbone_stays_exactly_equivariant_through_the_onnx_runtime(backend):
     torch.manual_seed(5)

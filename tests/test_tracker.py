@@ -110,3 +110,57 @@ def test_bicubic_matrix_upsamples_exactly_as_opencv():
     assert got.shape == (3, 272, 272)
     assert np.abs(got - ref).max() < 1e-5 * np.abs(ref).max()
     assert [int(np.argmax(x)) for x in got] == [int(np.argmax(x)) for x in ref]
+
+
+def test_unknown_scale_search_is_a_config_error_naming_the_value():
+    with pytest.raises(ConfigError, match="tracking.scale_search must be one of pyramid, "
+                                          "templates, got 'zoom'"):
+        build_tracker(overrides=["tracking.scale_search=zoom"])
+
+
+@pytest.mark.parametrize("rotation_aware", [False, True])
+def test_scale_templates_track_with_one_search_crop_a_frame(easy_sequence, rotation_aware):
+    # the scale hypotheses live in the templates: one crop goes through the backbone per frame,
+    # against scale_num templates of equal energy, and the shipped model still follows the card
+    t = build_tracker(checkpoint="default",
+                      overrides=["tracking.scale_search=templates",
+                                 f"tracking.rotation_aware={str(rotation_aware).lower()}"])
+    batches = []
+    search_crops = t.runtime.search_crops
+
+    def counted(crops, groups=False):
+        batches.append(len(crops))
+        return search_crops(crops, groups)
+
+    t.runtime.search_crops = counted
+    seq = easy_sequence
+    t.init(seq.frames[0], seq.boxes[0])
+    n = t.cfg.scale_num
+    assert t.kernel.shape[0] == n
+    norms = t.kernel.flatten(1).norm(dim=1)
+    np.testing.assert_allclose(norms.numpy(), norms[n // 2].item(), rtol=1e-5)
+    batches.clear()
+    boxes = np.array([t.update(f) for f in seq.frames[1:]])
+    assert batches == [1] * (len(seq.frames) - 1)
+    assert iou_xywh(boxes, seq.boxes[1:]).mean() > 0.5
+
+
+@pytest.mark.parametrize("scale_search", ["pyramid", "templates"])
+@pytest.mark.parametrize("zoom", [1.1, 1 / 1.1])
+def test_both_scale_searches_grow_and_shrink_the_box_with_the_target(easy_sequence, zoom,
+                                                                    scale_search):
+    import cv2
+
+    seq = easy_sequence
+    frame = seq.frames[0]
+    cx, cy = seq.boxes[0][:2] + seq.boxes[0][2:] / 2
+    zoomed = cv2.warpAffine(frame, cv2.getRotationMatrix2D((cx, cy), 0.0, zoom),
+                            frame.shape[1::-1], borderMode=cv2.BORDER_REFLECT)
+    t = build_tracker(checkpoint="default", overrides=[f"tracking.scale_search={scale_search}",
+                                                       "tracking.rotation_aware=false"])
+    t.init(frame, seq.boxes[0])
+    before = t.target_sz.copy()
+    for _ in range(3):
+        t.update(zoomed)
+    grown = float(np.sqrt(np.prod(t.target_sz / before)))
+    assert (grown > 1.02) if zoom > 1 else (grown < 1 / 1.02), grown

@@ -27,6 +27,9 @@ BACKENDS = {
                  "crops), head fp32",
 }
 
+# how SiamFC tests the scale hypotheses (TrackingConfig.scale_search)
+SCALE_SEARCHES = ("pyramid", "templates")
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -54,6 +57,11 @@ class TrackingConfig:
     context: float = 0.5          # template context: side = sqrt((w+p)(h+p)), p = context*(w+h)
     scale_num: int = 3
     scale_step: float = 1.0375
+    # "pyramid": scale_num search crops (sides scale_step ** k times the current one) against
+    # one template, SiamFC's way; "templates": one search crop against scale_num templates cut
+    # from the first frame at sides scale_step ** -k (the same hypotheses, a target k steps
+    # bigger or smaller, tested with 1/scale_num of the backbone's per-frame work)
+    scale_search: str = "pyramid"
     scale_penalty: float = 0.9745  # multiplies the peak of every scale but the current one
     scale_lr: float = 0.59         # damping of the scale update
     window_influence: float = 0.176  # weight of the cosine window on the response
@@ -296,6 +304,9 @@ def _validate(cfg: Config) -> Config:
         (0.0 <= t.online_filter_gate < 1.0, "tracking.online_filter_gate must lie in [0, 1)"),
         (t.backend in BACKENDS,
          f"tracking.backend: unknown backend {t.backend!r}; known: {', '.join(BACKENDS)}"),
+        (t.scale_search in SCALE_SEARCHES,
+         f"tracking.scale_search must be one of {', '.join(SCALE_SEARCHES)}, got "
+         f"{t.scale_search!r}"),
     ]
     r = cfg.train
     checks += [

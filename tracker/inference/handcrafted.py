@@ -19,6 +19,8 @@ import numpy as np
 
 ORIENTATIONS = 9  # unsigned gradient orientations over [0, 180) degrees
 CLIP = 0.2  # HOG's clipping of normalized histogram entries
+# bin of floor(position) + 1 for positions over two half turns (see cell_features)
+_FOLD = (np.arange(-1, 2 * ORIENTATIONS + 1) % ORIENTATIONS).astype(np.intp)
 
 
 def cell_features(crop: np.ndarray, cells: int, cell: int) -> np.ndarray:
@@ -46,17 +48,19 @@ def cell_features(crop: np.ndarray, cells: int, cell: int) -> np.ndarray:
     gx = 0.5 * (gray[1:-1, 2:] - gray[1:-1, :-2])
     gy = 0.5 * (gray[2:, 1:-1] - gray[:-2, 1:-1])
     mag, ang = cv2.cartToPolar(gx, gy)  # ang in [0, 2 pi)
-    pos = (ang % np.pi) * (ORIENTATIONS / np.pi) - 0.5  # bin centres at k + 0.5
+    # bin centres at k + 0.5 over [0, pi); over [0, 2 pi) the position runs to 2 ORIENTATIONS,
+    # and a lookup folds the floor (-1 .. 2 ORIENTATIONS - 1) back onto the bins
+    pos = ang * np.float32(ORIENTATIONS / np.pi) - np.float32(0.5)
     lo = np.floor(pos)
     frac = pos - lo
-    lo = lo.astype(np.int64) % ORIENTATIONS
-    hi = (lo + 1) % ORIENTATIONS
+    lo = lo.astype(np.intp).ravel() + 1
     # each pixel's cell, then one bincount per neighbouring bin (far faster than np.add.at)
     cell_of = (np.arange(span) // cell)
     where = (cell_of[:, None] * cells + cell_of[None, :]).ravel()
     n = cells * cells
-    hist = (np.bincount(lo.ravel() * n + where, (mag * (1.0 - frac)).ravel(), ORIENTATIONS * n)
-            + np.bincount(hi.ravel() * n + where, (mag * frac).ravel(), ORIENTATIONS * n))
+    upper = (mag * frac).ravel()
+    hist = (np.bincount(_FOLD[lo] * n + where, mag.ravel() - upper, ORIENTATIONS * n)
+            + np.bincount(_FOLD[lo + 1] * n + where, upper, ORIENTATIONS * n))
     hist = hist.reshape(ORIENTATIONS, cells, cells)
     energy = (hist ** 2).sum(axis=0)
     padded = np.pad(energy, 1, mode="edge")

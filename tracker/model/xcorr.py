@@ -28,12 +28,15 @@ def siamfc_targets(target: torch.Tensor, size: int, stride: int, radius: float
 def xcorr(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """Batched cross-correlation of templates ``z [Bz,C,hz,wz]`` over searches ``x [Bx,C,H,W]``.
 
-    ``Bz`` is ``Bx`` (pairs) or 1 (one template against a batch, e.g. a scale pyramid).
-    Returns ``[Bx, 1, H-hz+1, W-wz+1]``.
+    ``Bz`` is ``Bx`` (pairs) or 1 (one template against a batch, e.g. a scale pyramid), or
+    ``Bx`` is 1 (a batch of templates against one search, e.g. templates at several scales).
+    Returns ``[max(Bz, Bx), 1, H-hz+1, W-wz+1]``.
     """
     bx, c, h, w = x.shape
-    if z.size(1) != c or z.size(0) not in (1, bx):
+    if z.size(1) != c or z.size(0) not in (1, bx) and bx != 1:
         raise ValueError(f"template {list(z.shape)} and search {list(x.shape)} do not match")
+    if bx == 1 and z.size(0) > 1:
+        return F.conv2d(x, z).transpose(0, 1)  # one output channel per template
     if z.size(0) == 1:
         if torch.onnx.is_in_onnx_export():
             return F.conv2d(x, z)  # runtimes have a fast Conv; the sums below export badly

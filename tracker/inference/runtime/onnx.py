@@ -400,7 +400,7 @@ class OnnxRuntime(Runtime):
 
     @torch.inference_mode()
     def head(self, z_feat: torch.Tensor, x_feat: torch.Tensor):
-        if self._xcorr is not None and z_feat.size(0) == 1:
+        if self._xcorr is not None and 1 in (z_feat.size(0), x_feat.size(0)):
             scale, bias = self._xcorr
             score = correlate_one(z_feat.numpy(), x_feat.numpy())
             return torch.from_numpy(score * np.float32(scale) + np.float32(bias))
@@ -412,20 +412,24 @@ class OnnxRuntime(Runtime):
 
 
 def correlate_one(z: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """SiamFC's cross-correlation of one template ``z [1, C, k, l]`` with every search map of
-    ``x [B, C, H, W]`` (float32): ``[B, 1, H-k+1, W-l+1]``, equal to
-    :func:`tracker.model.xcorr.xcorr` to float rounding. One ``[k*l, C] @ [C, H*W]`` product, then
-    ``k*l`` shifted in-place sums: the PyTorch version of the same sums spends most of its
-    0.6 ms a frame dispatching 36 small operators."""
-    b, c, h, w = x.shape
-    k, l = z.shape[-2:]
+    """SiamFC's cross-correlation of templates ``z [Kz, C, k, l]`` with search maps
+    ``x [Kx, C, H, W]`` (float32), one of ``Kz``, ``Kx`` being 1 (one template against a scale
+    pyramid, or templates at several scales against one search): ``[max(Kz, Kx), 1, H-k+1,
+    W-l+1]``, equal to :func:`tracker.model.xcorr.xcorr` to float rounding. One
+    ``[Kz*k*l, C] @ [C, H*W]`` product, then ``k*l`` shifted in-place sums: the PyTorch version
+    of the same sums spends most of its 0.6 ms a frame dispatching 36 small operators."""
+    kz, c, k, l = z.shape
+    b, _, h, w = x.shape
+    if 1 not in (kz, b):
+        raise ValueError(f"correlate_one: {kz} templates against {b} searches")
     oh, ow = h - k + 1, w - l + 1
     # the product in torch, on the threads the rest of the tracker uses: NumPy's BLAS keeps a
     # pool of its own whose threads go on spinning after the call, and next to torch's (the
     # angle estimate) that made a 2-thread frame 3x slower than a 1-thread one
-    zt = torch.from_numpy(np.ascontiguousarray(z[0].reshape(c, k * l).T))
+    zt = torch.from_numpy(np.ascontiguousarray(
+        z.reshape(kz, c, k * l).transpose(0, 2, 1).reshape(kz * k * l, c)))
     taps = (zt @ torch.from_numpy(np.ascontiguousarray(x).reshape(b, c, h * w))).numpy()
-    taps = taps.reshape(b, k * l, h, w)
+    taps = taps.reshape(b * kz, k * l, h, w)
     out = taps[:, 0, :oh, :ow].copy()
     for u in range(k):
         for v in range(l):
