@@ -43,7 +43,8 @@ class SiamFCTracker(SiameseTracker):
     cropping that many search regions (one batch through the backbone) against the template,
     with ``"templates"`` by one search region against as many templates, cut from the first
     frame at sides ``scale_step ** -k`` times the template's (so the target looks ``scale_step
-    ** k`` times bigger in them). It upsamples the responses, picks the scale with the highest
+    ** k`` times bigger in them; ``kernel`` is then ``[scale_num, C, h, w]``, each scaled to the
+    middle one's norm). It upsamples the responses, picks the scale with the highest
     peak (every scale but the middle one penalized by ``scale_penalty``), adds a cosine window
     and damps the size update (``scale_lr``). The network runs in ``backend``
     (default ``tracking.backend``, see :mod:`tracker.inference.runtime`). The state stays finite whatever
@@ -100,7 +101,7 @@ class SiamFCTracker(SiameseTracker):
             kernels = self.runtime.template(to_tensor(zs).to(self.device))
             # each scaled to the middle one's energy: a correlation peak grows with the kernel's
             # norm, and unscaled the zoomed templates won or lost by it (val AUC 0.462 against
-            # 0.545 scaled, README "Speed on a CPU")
+            # 0.545 scaled, README "Trackers")
             norms = kernels.flatten(1).norm(dim=1).clamp_min(1e-12)
             self.kernel = kernels * (norms[len(zs) // 2] / norms)[:, None, None, None]
         self.angle, self.object_sz = 0.0, self.target_sz.copy()
