@@ -164,3 +164,9 @@ def test_both_scale_searches_grow_and_shrink_the_box_with_the_target(easy_sequen
         t.update(zoomed)
     grown = float(np.sqrt(np.prod(t.target_sz / before)))
     assert (grown > 1.02) if zoom > 1 else (grown < 1 / 1.02), grown
+
+
+def test_siamrpn_refuses_the_template_scale_search():
+    with pytest.raises(ConfigError, match="does not support tracking.scale_search=templates"):
+        build_tracker("configs/siamrpn_resnet22_w025.yaml",
+                      overrides=["tracking.scale_search=templates"])

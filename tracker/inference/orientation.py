@@ -190,7 +190,7 @@ class OrientationEstimator:
         """:meth:`scores` at the response cells within ``reach`` of ``cell`` only (the ones
         :meth:`update` reads): ``([K, a, b], cell's (row, col) in them)``, ``a, b <= 2 reach +
         1``. The same correlations to float rounding, on a window of the search features: the
-        whole map cost 1.3 ms a frame (width-0.25 IEN, 285-pixel search), the window 0.05."""
+        whole map cost 1.3 ms a frame (width-0.25 IEN, 285-pixel search), the window about 0.4."""
         h, w = self.bank.shape[-2:]
         oh, ow = x_group.size(-2) - h + 1, x_group.size(-1) - w + 1
         r, c, n = int(cell[0]), int(cell[1]), self.reach

@@ -53,6 +53,9 @@ class SiamRPNTracker(SiameseTracker):
         if cfg.online_filter > 0 or cfg.online_hog > 0:
             raise ValueError("SiamRPNTracker does not support tracking.online_filter or "
                              "tracking.online_hog (SiamFC only)")
+        if cfg.scale_search != "pyramid":
+            raise ValueError(f"SiamRPNTracker does not support tracking.scale_search="
+                             f"{cfg.scale_search} (SiamFC only; SiamRPN regresses the box)")
         super().__init__(net, cfg, name, device, backend, head_batches=(1, 1))
         # pysot's SiamRPN++ defaults: penalty_k 0.04, window_influence 0.44, lr 0.33
         self.penalty_k, self.box_lr = cfg.penalty_k, cfg.box_lr
