@@ -49,9 +49,15 @@ class SiameseTracker(Tracker):
         self.image_size = np.array([w_img, h_img], dtype=np.float64)
         self.avg_color = mean_color(img)
         self.z_sz = self.template_side()
-        z = crop_square(img, self.center, self.z_sz, self.cfg.exemplar_size, self.avg_color)
-        self.kernel = self.runtime.template(to_tensor([z]).to(self.device))
+        self.kernel = self.template_kernel(img)
         return img
+
+    def template_kernel(self, img: np.ndarray) -> torch.Tensor:
+        """The template features the head correlates with: the runtime's ``[1, C, h, w]`` of
+        the ``z_sz`` crop around ``center`` of the RGB uint8 ``img`` (trackers that hold
+        several templates override it)."""
+        z = crop_square(img, self.center, self.z_sz, self.cfg.exemplar_size, self.avg_color)
+        return self.runtime.template(to_tensor([z]).to(self.device))
 
     def template_side(self) -> float:
         """Template side in image pixels for the current target size

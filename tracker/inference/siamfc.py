@@ -95,15 +95,6 @@ class SiamFCTracker(SiameseTracker):
         self.x_sz = self.z_sz * self.cfg.instance_size / self.cfg.exemplar_size
         self.min_z_sz, self.max_z_sz = self._z_limits()
         s = self.cfg.exemplar_size
-        if self.scale_templates:
-            zs = [crop_square(img, self.center, self.z_sz / f, s, self.avg_color)
-                  for f in self.scale_factors]
-            kernels = self.runtime.template(to_tensor(zs).to(self.device))
-            # each scaled to the middle one's energy: a correlation peak grows with the kernel's
-            # norm, and unscaled the zoomed templates won or lost by it (val AUC 0.462 against
-            # 0.545 scaled, README "Trackers")
-            norms = kernels.flatten(1).norm(dim=1).clamp_min(1e-12)
-            self.kernel = kernels * (norms[len(zs) // 2] / norms)[:, None, None, None]
         self.angle, self.object_sz = 0.0, self.target_sz.copy()
         self.frames = 0
         if self.orientation is not None:
@@ -121,6 +112,22 @@ class SiamFCTracker(SiameseTracker):
                 # its label's width in the same pixels as the deep filter's
                 self.hog = OnlineFilter(2.0 * cfg.online_filter_sigma, cfg.online_filter_lambda)
                 self.hog.fit(self.hog.spectrum(self._cells(x)), (0.0, 0.0), 1.0)
+
+    def template_kernel(self, img: np.ndarray) -> torch.Tensor:
+        """The base class's ``[1, C, h, w]`` template, or with ``scale_search = "templates"``
+        ``[scale_num, C, h, w]``: templates cut at sides ``z_sz / scale_step ** k``, each scaled
+        to the middle one's norm."""
+        if not self.scale_templates:
+            return super().template_kernel(img)
+        s = self.cfg.exemplar_size
+        zs = [crop_square(img, self.center, self.z_sz / f, s, self.avg_color)
+              for f in self.scale_factors]
+        kernels = self.runtime.template(to_tensor(zs).to(self.device))
+        # each scaled to the middle one's energy: a correlation peak grows with the kernel's
+        # norm, and unscaled the zoomed templates won or lost by it (val AUC 0.462 against
+        # 0.545 scaled, README "Trackers")
+        norms = kernels.flatten(1).norm(dim=1).clamp_min(1e-12)
+        return kernels * (norms[len(zs) // 2] / norms)[:, None, None, None]
 
     @staticmethod
     def _angle_head(net: SiameseNet, cfg: TrackingConfig):
