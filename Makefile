@@ -26,7 +26,7 @@ demo: $(STAMP)
 	$(PY) tools/demo.py
 
 test: $(STAMP) $(VOT_STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 clean:
 	rm -rf $(VENV) $(VOT_VENV) build *.egg-info
