@@ -44,6 +44,9 @@ def test_override_of_unknown_key_is_an_error():
     ("tracking.instance_size=100000", "instance_size must be <= 1024"),
     ("tracking.response_up=100000", "response_up must lie in 1..64"),
     ("train.workers=1000", "train.workers must lie in 0..64"),
+    ("tracking.scale_filter_num=4", "scale_filter_num must be odd in 3..65, got 4"),
+    ("tracking.scale_filter_step=1", "scale_filter_step must lie in \\(1, 1.5\\], got 1"),
+    ("tracking.scale_filter_rate=0", "scale_filter_rate must lie in \\(0, 1\\]"),
 ])
 def test_bad_values_are_errors(override, match):
     with pytest.raises(ConfigError, match=match):

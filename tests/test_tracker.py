@@ -114,7 +114,7 @@ def test_bicubic_matrix_upsamples_exactly_as_opencv():
 
 def test_unknown_scale_search_is_a_config_error_naming_the_value():
     with pytest.raises(ConfigError, match="tracking.scale_search must be one of pyramid, "
-                                          "templates, got 'zoom'"):
+                                          "templates, filter, got 'zoom'"):
         build_tracker(overrides=["tracking.scale_search=zoom"])
 
 
@@ -145,7 +145,31 @@ def test_scale_templates_track_with_one_search_crop_a_frame(easy_sequence, rotat
     assert iou_xywh(boxes, seq.boxes[1:]).mean() > 0.5
 
 
-@pytest.mark.parametrize("scale_search", ["pyramid", "templates"])
+@pytest.mark.parametrize("rotation_aware", [False, True])
+def test_scale_filter_tracks_with_one_search_crop_a_frame(easy_sequence, rotation_aware):
+    # the size comes from the scale filter, not from crops: one crop a frame reaches the
+    # backbone against the one template, and the shipped model still follows the card
+    t = build_tracker(checkpoint="default",
+                      overrides=["tracking.scale_search=filter",
+                                 f"tracking.rotation_aware={str(rotation_aware).lower()}"])
+    batches = []
+    search_crops = t.runtime.search_crops
+
+    def counted(crops, groups=False):
+        batches.append(len(crops))
+        return search_crops(crops, groups)
+
+    t.runtime.search_crops = counted
+    seq = easy_sequence
+    t.init(seq.frames[0], seq.boxes[0])
+    assert t.kernel.shape[0] == 1
+    batches.clear()
+    boxes = np.array([t.update(f) for f in seq.frames[1:]])
+    assert batches == [1] * (len(seq.frames) - 1)
+    assert iou_xywh(boxes, seq.boxes[1:]).mean() > 0.5
+
+
+@pytest.mark.parametrize("scale_search", ["pyramid", "templates", "filter"])
 @pytest.mark.parametrize("zoom", [1.1, 1 / 1.1])
 def test_both_scale_searches_grow_and_shrink_the_box_with_the_target(easy_sequence, zoom,
                                                                     scale_search):

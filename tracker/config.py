@@ -28,7 +28,7 @@ BACKENDS = {
 }
 
 # how SiamFC tests the scale hypotheses (TrackingConfig.scale_search)
-SCALE_SEARCHES = ("pyramid", "templates")
+SCALE_SEARCHES = ("pyramid", "templates", "filter")
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,17 @@ class TrackingConfig:
     # "pyramid": scale_num search crops (sides scale_step ** k times the current one) against
     # one template, SiamFC's way; "templates": one search crop against scale_num templates cut
     # from the first frame at sides scale_step ** -k (the same hypotheses, a target k steps
-    # bigger or smaller, tested with 1/scale_num of the backbone's per-frame work)
+    # bigger or smaller, tested with 1/scale_num of the backbone's per-frame work); "filter":
+    # one search crop, the size from DSST's scale filter (tracker.inference.scale_filter) on
+    # scale_filter_num samples of the target scale_filter_step apart, learnt online at
+    # scale_filter_rate (scale_num, scale_step and scale_penalty then unused)
     scale_search: str = "pyramid"
+    scale_filter_num: int = 17
+    scale_filter_step: float = 1.03
+    scale_filter_cells: int = 8      # each sample: cells x cells cells of 4 pixels
+    scale_filter_rate: float = 0.025
+    scale_filter_sigma: float = 0.25  # the label's width in samples over sqrt(scale_filter_num)
+    scale_filter_lambda: float = 0.01
     scale_penalty: float = 0.9745  # multiplies the peak of every scale but the current one
     scale_lr: float = 0.59         # damping of the scale update
     window_influence: float = 0.176  # weight of the cosine window on the response
@@ -304,6 +313,15 @@ def _validate(cfg: Config) -> Config:
         (0.0 <= t.online_filter_gate < 1.0, "tracking.online_filter_gate must lie in [0, 1)"),
         (t.backend in BACKENDS,
          f"tracking.backend: unknown backend {t.backend!r}; known: {', '.join(BACKENDS)}"),
+        (t.scale_filter_num >= 3 and t.scale_filter_num % 2 == 1 and t.scale_filter_num <= 65,
+         f"tracking.scale_filter_num must be odd in 3..65, got {t.scale_filter_num}"),
+        (1.0 < t.scale_filter_step <= 1.5,
+         f"tracking.scale_filter_step must lie in (1, 1.5], got {t.scale_filter_step}"),
+        (2 <= t.scale_filter_cells <= 32,
+         f"tracking.scale_filter_cells must lie in 2..32, got {t.scale_filter_cells}"),
+        (0.0 < t.scale_filter_rate <= 1.0, "tracking.scale_filter_rate must lie in (0, 1]"),
+        (t.scale_filter_sigma > 0, "tracking.scale_filter_sigma must be positive"),
+        (t.scale_filter_lambda > 0, "tracking.scale_filter_lambda must be positive"),
         (t.scale_search in SCALE_SEARCHES,
          f"tracking.scale_search must be one of {', '.join(SCALE_SEARCHES)}, got "
          f"{t.scale_search!r}"),

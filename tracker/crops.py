@@ -48,14 +48,36 @@ def crop_square(image: np.ndarray, center, side: float, out_size: int,
     appears upright in the crop, and a displacement ``d`` in the crop is ``R(angle) d`` in the
     image (:func:`crop_to_image`). Returns uint8 ``[S, S, 3]``.
     """
-    scale = out_size / max(float(side), 1e-6)
+    return crop_rect(image, center, (side, side), (out_size, out_size), border_value, angle)
+
+
+def crop_rect(image: np.ndarray, center, size, out_size, border_value=(0.0, 0.0, 0.0),
+              angle: float = 0.0) -> np.ndarray:
+    """:func:`crop_square` for a rectangle: ``size = (w, h)`` image pixels along the crop's own
+    axes (turned by ``angle`` degrees with the target), resized to ``out_size = (W, H)``
+    pixels. Returns uint8 ``[H, W, 3]``."""
+    return crop_rects(image, center, [size], out_size, border_value, angle)[0]
+
+
+def crop_rects(image: np.ndarray, center, sizes, out_size, border_value=(0.0, 0.0, 0.0),
+               angle: float = 0.0) -> np.ndarray:
+    """:func:`crop_rect` for ``K`` sizes ``[K, 2]`` about one centre at one angle (the affine
+    maps built at once): uint8 ``[K, H, W, 3]``."""
+    sizes = np.maximum(np.asarray(sizes, dtype=np.float64).reshape(-1, 2), 1e-6)
+    out_w, out_h = int(out_size[0]), int(out_size[1])
     # warpAffine maps pixel centres, which sit at integer + 0.5 in our continuous coordinates
     c = np.array([float(center[0]) - 0.5, float(center[1]) - 0.5])
-    c_out = (out_size - 1) / 2.0
-    a = scale * _rotation(-angle)
-    m = np.hstack([a, (c_out - a @ c)[:, None]])
-    return cv2.warpAffine(image, m, (out_size, out_size), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=border_value)
+    c_out = np.array([(out_w - 1) / 2.0, (out_h - 1) / 2.0])
+    r = _rotation(-angle)
+    # row i of the map scaled by output pixels per image pixel along the crop's axis i
+    scales = np.array([out_w, out_h], dtype=np.float64)[None, :] / sizes
+    a = scales[:, :, None] * r[None]
+    m = np.concatenate([a, (c_out[None] - a @ c)[:, :, None]], axis=2)
+    out = np.empty((len(m), out_h, out_w, 3), dtype=np.uint8)
+    for k in range(len(m)):
+        cv2.warpAffine(image, m[k], (out_w, out_h), dst=out[k], flags=cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_CONSTANT, borderValue=border_value)
+    return out
 
 
 def _rotation(angle: float) -> np.ndarray:

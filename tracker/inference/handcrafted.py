@@ -44,33 +44,50 @@ def cell_features(crop: np.ndarray, cells: int, cell: int) -> np.ndarray:
         img = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
         top, left = top + pad, left + pad
     win = img[top - 1:top + span + 1, left - 1:left + span + 1]
-    gray = cv2.cvtColor(win, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
-    gx = 0.5 * (gray[1:-1, 2:] - gray[1:-1, :-2])
-    gy = 0.5 * (gray[2:, 1:-1] - gray[:-2, 1:-1])
-    mag, ang = cv2.cartToPolar(gx, gy)  # ang in [0, 2 pi)
+    return window_features(win[None], cells, cell)[0]
+
+
+def window_features(wins: np.ndarray, cells: int, cell: int) -> np.ndarray:
+    """The features of :func:`cell_features` for a batch of windows that hold the grid and one
+    pixel of margin on every side: ``wins`` uint8 RGB ``[S, cells * cell + 2, cells * cell + 2,
+    3]`` -> float32 ``[S, ORIENTATIONS + 3, cells, cells]`` (one pass of each NumPy operation
+    for the whole batch, as the scale filter's samples need)."""
+    s_num, side = wins.shape[0], wins.shape[1]
+    span = side - 2
+    if wins.shape[1:] != (side, side, 3) or span != cells * cell:
+        raise ValueError(f"window_features: windows of {cells} x {cell} + 2 pixels expected, "
+                         f"got {wins.shape}")
+    gray = cv2.cvtColor(np.ascontiguousarray(wins).reshape(s_num * side, side, 3),
+                        cv2.COLOR_RGB2GRAY).astype(np.float32).reshape(s_num, side, side) / 255.0
+    gx = 0.5 * (gray[:, 1:-1, 2:] - gray[:, 1:-1, :-2])
+    gy = 0.5 * (gray[:, 2:, 1:-1] - gray[:, :-2, 1:-1])
+    mag, ang = cv2.cartToPolar(gx.reshape(s_num * span, span), gy.reshape(s_num * span, span))
     # bin centres at k + 0.5 over [0, pi); over [0, 2 pi) the position runs to 2 ORIENTATIONS,
     # and a lookup folds the floor (-1 .. 2 ORIENTATIONS - 1) back onto the bins
     pos = ang * np.float32(ORIENTATIONS / np.pi) - np.float32(0.5)
     lo = np.floor(pos)
     frac = pos - lo
     lo = lo.astype(np.intp).ravel() + 1
-    # each pixel's cell, then one bincount per neighbouring bin (far faster than np.add.at)
+    # each pixel's (window, cell), then one bincount per neighbouring bin (far faster than
+    # np.add.at); bins run window-major, then orientation, then cell
+    n = cells * cells
     cell_of = (np.arange(span) // cell)
     where = (cell_of[:, None] * cells + cell_of[None, :]).ravel()
-    n = cells * cells
+    where = (np.arange(s_num)[:, None] * (ORIENTATIONS * n) + where[None, :]).ravel()
     upper = (mag * frac).ravel()
-    hist = (np.bincount(_FOLD[lo] * n + where, mag.ravel() - upper, ORIENTATIONS * n)
-            + np.bincount(_FOLD[lo + 1] * n + where, upper, ORIENTATIONS * n))
-    hist = hist.reshape(ORIENTATIONS, cells, cells)
-    energy = (hist ** 2).sum(axis=0)
-    padded = np.pad(energy, 1, mode="edge")
-    local = sum(padded[i:i + cells, j:j + cells] for i in range(3) for j in range(3)) / 9.0
-    hist = np.minimum(hist / np.sqrt(local + 1e-6), CLIP) / CLIP - 0.5
-    colour = cv2.resize(win[1:-1, 1:-1], (cells, cells),
-                        interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    total = s_num * ORIENTATIONS * n
+    hist = (np.bincount(_FOLD[lo] * n + where, mag.ravel() - upper, total)
+            + np.bincount(_FOLD[lo + 1] * n + where, upper, total))
+    hist = hist.reshape(s_num, ORIENTATIONS, cells, cells)
+    energy = (hist ** 2).sum(axis=1)
+    padded = np.pad(energy, ((0, 0), (1, 1), (1, 1)), mode="edge")
+    local = sum(padded[:, i:i + cells, j:j + cells] for i in range(3) for j in range(3)) / 9.0
+    hist = np.minimum(hist / np.sqrt(local + 1e-6)[:, None], CLIP) / CLIP - 0.5
+    colour = np.stack([cv2.resize(w[1:-1, 1:-1], (cells, cells), interpolation=cv2.INTER_AREA)
+                       for w in wins]).astype(np.float32) / 255.0
     r, g, b = colour[..., 0], colour[..., 1], colour[..., 2]
-    extra = np.stack([(r + g + b) / 3.0 - 0.5, 0.5 * (r - g), 0.5 * ((r + g) / 2.0 - b)])
-    return np.concatenate([hist, extra]).astype(np.float32)
+    extra = np.stack([(r + g + b) / 3.0 - 0.5, 0.5 * (r - g), 0.5 * ((r + g) / 2.0 - b)], axis=1)
+    return np.concatenate([hist, extra], axis=1).astype(np.float32)
 
 
 def pool_to_cells(response: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ from tracker.inference.base import SiameseTracker
 from tracker.inference.handcrafted import cell_features, pool_to_cells
 from tracker.inference.online_filter import OnlineFilter
 from tracker.inference.orientation import OrientationEstimator
+from tracker.inference.scale_filter import ScaleFilter
 from tracker.model.siamese import SiameseNet
 
 
@@ -46,7 +47,10 @@ class SiamFCTracker(SiameseTracker):
     ** k`` times bigger in them; ``kernel`` is then ``[scale_num, C, h, w]``, each scaled to the
     middle one's norm). It upsamples the responses, picks the scale with the highest
     peak (every scale but the middle one penalized by ``scale_penalty``), adds a cosine window
-    and damps the size update (``scale_lr``). The network runs in ``backend``
+    and damps the size update (``scale_lr``). With ``"filter"`` one search crop against the
+    one template gives the position, and the size change is the estimate of a scale filter
+    (:class:`tracker.inference.scale_filter.ScaleFilter`, DSST's) sampled at the new position,
+    damped by ``scale_lr`` and then refit there. The network runs in ``backend``
     (default ``tracking.backend``, see :mod:`tracker.inference.runtime`). The state stays finite whatever
     the image holds: the centre is kept inside the image and the size within
     ``[min_size, 10 x image]``. ``clock`` holds the seconds spent per stage.
@@ -58,8 +62,9 @@ class SiamFCTracker(SiameseTracker):
             raise ConfigError("tracking.derotate_search needs tracking.estimate_rotation")
         n = cfg.scale_num
         self.scale_templates = cfg.scale_search == "templates"
-        super().__init__(net, cfg, name, device, backend,
-                         head_batches=(n, 1) if self.scale_templates else (1, n))
+        self.scale_by_filter = cfg.scale_search == "filter"
+        batches = {"pyramid": (1, n), "templates": (n, 1), "filter": (1, 1)}[cfg.scale_search]
+        super().__init__(net, cfg, name, device, backend, head_batches=batches)
         self.scale_factors = cfg.scale_step ** np.linspace(-(n // 2), n // 2, n)
         self.response_size = None  # known after the first search
         self.window = None
@@ -88,6 +93,7 @@ class SiamFCTracker(SiameseTracker):
             raise ConfigError(f"tracking.online_hog needs an even backbone stride (its cells "
                               f"are half the backbone's); this one has {self.runtime.stride}")
         self.filter_peak = None  # running mean of the fused response's peak (the gate's unit)
+        self.scale_filter = None  # with scale_search = "filter", made at init
 
     @torch.inference_mode()
     def init(self, image, box) -> None:
@@ -100,6 +106,11 @@ class SiamFCTracker(SiameseTracker):
         if self.orientation is not None:
             self.orientation.set_template(self._bank_crop(img), s)
         cfg = self.cfg
+        if self.scale_by_filter:
+            self.scale_filter = ScaleFilter(cfg.scale_filter_num, cfg.scale_filter_step,
+                                            cfg.scale_filter_cells, cfg.scale_filter_sigma,
+                                            cfg.scale_filter_lambda)
+            self.scale_filter.fit(self._scale_samples(img), 1.0)
         self.filter = self.hog = self.filter_peak = None
         if cfg.online_filter > 0 or cfg.online_hog > 0:
             x = crop_square(img, self.center, self.x_sz, cfg.instance_size, self.avg_color)
@@ -139,6 +150,12 @@ class SiamFCTracker(SiameseTracker):
                               "(model.angle_head; add one with eqtrack train-angle)")
         return net.angle_head.eval()
 
+    def _scale_samples(self, img: np.ndarray) -> np.ndarray:
+        """The scale filter's samples of the target as it stands now (its own axes, turned by
+        the angle when the search is de-rotated): ``[scale_filter_num, D]``."""
+        turn = self.angle if self.derotate else 0.0
+        return self.scale_filter.samples(img, self.center, self.object_sz, turn, self.avg_color)
+
     def _bank_crop(self, img: np.ndarray) -> torch.Tensor:
         """The template region with room for any rotation, turned by the current angle (so the
         target stands as in the first frame): ``[1, 3, L, L]``, 0..255."""
@@ -161,8 +178,8 @@ class SiamFCTracker(SiameseTracker):
         img = as_rgb_array(image)
         cfg = self.cfg
         turn = self.angle if self.derotate else 0.0
-        # the search crops' sides relative to x_sz (one crop when the templates hold the scales)
-        sides = [1.0] if self.scale_templates else self.scale_factors
+        # the search crops' sides relative to x_sz (one crop unless the crops hold the scales)
+        sides = self.scale_factors if cfg.scale_search == "pyramid" else [1.0]
         crops = [crop_square(img, self.center, self.x_sz * f, cfg.instance_size, self.avg_color,
                              turn) for f in sides]
         clock.lap("crop")
@@ -175,12 +192,15 @@ class SiamFCTracker(SiameseTracker):
 
         up = self.window.shape[0]
         responses = self._upsample(responses)
-        mid = cfg.scale_num // 2
-        peaks = responses.reshape(cfg.scale_num, -1).max(axis=1)
-        peaks[:mid] *= cfg.scale_penalty
-        peaks[mid + 1:] *= cfg.scale_penalty
-        scale_id = int(np.argmax(peaks))
-        crop_id = 0 if self.scale_templates else scale_id
+        if self.scale_by_filter:
+            scale_id = crop_id = 0
+        else:
+            mid = cfg.scale_num // 2
+            peaks = responses.reshape(cfg.scale_num, -1).max(axis=1)
+            peaks[:mid] *= cfg.scale_penalty
+            peaks[mid + 1:] *= cfg.scale_penalty
+            scale_id = int(np.argmax(peaks))
+            crop_id = 0 if self.scale_templates else scale_id
 
         response = _as_distribution(responses[scale_id])
         if self.filter is not None:
@@ -215,12 +235,19 @@ class SiamFCTracker(SiameseTracker):
             self.angle = self.orientation.observe(groups[crop_id:crop_id + 1], tuple(cell),
                                                   turn)
 
-        scale = (1 - cfg.scale_lr) + cfg.scale_lr * self.scale_factors[scale_id]
+        if self.scale_filter is not None:
+            # sampled at the new position (and angle), as DSST does
+            factor = self.scale_filter.estimate(self._scale_samples(img))
+        else:
+            factor = self.scale_factors[scale_id]
+        scale = (1 - cfg.scale_lr) + cfg.scale_lr * factor
         new_z = float(np.clip(self.z_sz * scale, self.min_z_sz, self.max_z_sz))
         scale = new_z / self.z_sz
         self.z_sz, self.x_sz = new_z, self.x_sz * scale
         self.target_sz = self.target_sz * scale
         self.object_sz = self.object_sz * scale
+        if self.scale_filter is not None:
+            self.scale_filter.fit(self._scale_samples(img), cfg.scale_filter_rate)
         self.frames += 1
         if (self.orientation is not None and cfg.rotation_refresh
                 and self.frames % cfg.rotation_refresh == 0):

@@ -1,0 +1,56 @@
+"""The scale filter (DSST's one-dimensional filter over scales) on generated frames."""
+import cv2
+import numpy as np
+import pytest
+
+from tracker.inference.handcrafted import cell_features, window_features
+from tracker.inference.scale_filter import ScaleFilter
+
+
+def _zoomed(frame, center, zoom):
+    m = cv2.getRotationMatrix2D((float(center[0]) - 0.5, float(center[1]) - 0.5), 0.0, zoom)
+    return cv2.warpAffine(frame, m, frame.shape[1::-1], borderMode=cv2.BORDER_REFLECT)
+
+
+@pytest.mark.parametrize("zoom", [1.0, 1.08, 1 / 1.08, 1.15, 1 / 1.15])
+def test_scale_filter_reads_a_zoom_of_the_target_off_its_samples(easy_sequence, zoom):
+    frame, box = easy_sequence.frames[0], easy_sequence.boxes[0]
+    center, size = box[:2] + box[2:] / 2, box[2:]
+    f = ScaleFilter(num=17, step=1.03)
+    f.fit(f.samples(frame, center, size), 1.0)
+    # the same size asked for on the zoomed scene: one estimate lands within a step of the
+    # zoom, on its side of 1 (it leans towards no change, so the tracker converges over frames:
+    # test_both_scale_searches_grow_and_shrink_the_box_with_the_target)
+    got = f.estimate(f.samples(_zoomed(frame, center, zoom), center, size))
+    assert abs(np.log(got / zoom)) < np.log(1.03), got
+    if zoom == 1.0:
+        assert abs(np.log(got)) < np.log(1.03) / 10, got
+    else:
+        assert np.sign(np.log(got)) == np.sign(np.log(zoom)), got
+
+
+def test_scale_filter_follows_a_turned_target_when_sampled_at_its_angle(easy_sequence):
+    frame, box = easy_sequence.frames[0], easy_sequence.boxes[0]
+    center, size = box[:2] + box[2:] / 2, box[2:]
+    f = ScaleFilter()
+    f.fit(f.samples(frame, center, size), 1.0)
+    m = cv2.getRotationMatrix2D((float(center[0]) - 0.5, float(center[1]) - 0.5), 30.0, 1.1)
+    turned = cv2.warpAffine(frame, m, frame.shape[1::-1], borderMode=cv2.BORDER_REFLECT)
+    got = f.estimate(f.samples(turned, center, size, angle=30.0))
+    assert abs(np.log(got / 1.1)) < np.log(1.03) / 2, got
+
+
+def test_window_features_of_a_batch_equal_each_windows_cell_features():
+    rng = np.random.default_rng(0)
+    wins = rng.integers(0, 256, (3, 34, 34, 3), dtype=np.uint8)
+    batch = window_features(wins, 8, 4)
+    assert batch.shape == (3, 12, 8, 8)
+    for w, b in zip(wins, batch):
+        np.testing.assert_array_equal(cell_features(w, 8, 4), b)
+
+
+def test_scale_filter_rejects_bad_parameters_and_response_before_fit():
+    with pytest.raises(ValueError, match="num must be odd"):
+        ScaleFilter(num=4)
+    with pytest.raises(RuntimeError, match="before fit"):
+        ScaleFilter().response(np.zeros((17, 768), np.float32))
