@@ -47,6 +47,10 @@ def test_override_of_unknown_key_is_an_error():
     ("tracking.scale_filter_num=4", "scale_filter_num must be odd in 3..65, got 4"),
     ("tracking.scale_filter_step=1", "scale_filter_step must lie in \\(1, 1.5\\], got 1"),
     ("tracking.scale_filter_rate=0", "scale_filter_rate must lie in \\(0, 1\\]"),
+    ("tracking.rotation_search=compass", "rotation_search must be one of bank, turn_filter, "
+                                         "got 'compass'"),
+    ("tracking.turn_filter_step=45", "turn_filter_step must lie in \\(0, 30\\] degrees, got 45"),
+    ("tracking.turn_filter_passes=0", "turn_filter_passes must lie in 1..5, got 0"),
 ])
 def test_bad_values_are_errors(override, match):
     with pytest.raises(ConfigError, match=match):

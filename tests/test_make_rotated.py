@@ -381,7 +381,7 @@ class _Oracle:
         rects = read_groundtruth(root / seq / "groundtruth_rect.txt")
         self.rects = [file_to_eqtrack(r) for r in rects]
         self.angles = true_angles(root / seq)
-        self.orientation, self.i = object(), 0
+        self.estimates_angle, self.i = True, 0
 
     def init(self, image, box) -> None:
         self.i, self.angle = 0, 0.0

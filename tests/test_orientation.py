@@ -350,3 +350,34 @@ def test_too_small_an_angle_noise_is_a_config_error():
         build_tracker("configs/siamfc_p4_resnet22.yaml",
                       overrides=["tracking.estimate_rotation=true", "tracking.rotation_filter=100",
                                  "tracking.rotation_noise=0.01"])
+
+
+def test_turn_filter_follows_the_turning_card_without_the_bank(turning):
+    # the angle from the turn filter on hand-crafted cells: no template bank is built and no
+    # group features are asked of the backbone, and the shipped model's angle follows the turn
+    t = build_tracker(checkpoint="default", overrides=["tracking.rotation_search=turn_filter"])
+    assert t.estimates_angle and t.orientation is None and t.turn_filter is None
+    asked = []
+    search_crops = t.runtime.search_crops
+
+    def recorded(crops, groups=False):
+        asked.append(groups)
+        return search_crops(crops, groups)
+
+    t.runtime.search_crops = recorded
+    t.init(turning.frames[0], turning.boxes[0])
+    true = turning.rotated[:, 4] - turning.rotated[0, 4]
+    errors = []
+    for f, a in zip(turning.frames[1:], true[1:]):
+        t.update(f)
+        errors.append(float(angle_error(t.angle, a)))
+    assert not any(asked)
+    # 80 degrees over 40 frames: the estimate turns most of the way and never flips
+    assert t.angle > 0.6 * true[-1] and max(errors) < 25.0, (t.angle, max(errors))
+
+
+def test_turn_filter_with_the_angle_head_is_a_config_error():
+    with pytest.raises(ConfigError, match="rotation_head needs tracking.rotation_search=bank"):
+        build_tracker(checkpoint="default", overrides=[
+            "tracking.rotation_search=turn_filter", "tracking.rotation_head=true",
+            "tracking.rotation_min_gain=0", "tracking.rotation_upright=0"])

@@ -29,6 +29,8 @@ BACKENDS = {
 
 # how SiamFC tests the scale hypotheses (TrackingConfig.scale_search)
 SCALE_SEARCHES = ("pyramid", "templates", "filter")
+# how a rotation-aware SiamFC estimates the angle (TrackingConfig.rotation_search)
+ROTATION_SEARCHES = ("bank", "turn_filter")
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ class TrackingConfig:
     # one template, SiamFC's way; "templates": one search crop against scale_num templates cut
     # from the first frame at sides scale_step ** -k (the same hypotheses, a target k steps
     # bigger or smaller, tested with 1/scale_num of the backbone's per-frame work); "filter":
-    # one search crop, the size from DSST's scale filter (tracker.inference.scale_filter) on
+    # one search crop, the size from DSST's scale filter (tracker.inference.sample_filters) on
     # scale_filter_num samples of the target scale_filter_step apart, learnt online at
     # scale_filter_rate (scale_num, scale_step and scale_penalty then unused)
     scale_search: str = "pyramid"
@@ -111,6 +113,23 @@ class TrackingConfig:
     # applied (1 = all), at most rotation_max_change degrees
     rotation_head: bool = False
     rotation_head_gain: float = 1.0
+    # "bank": the angle from the template bank on the backbone's features
+    # (tracker.inference.orientation, with every rotation_* value above); "turn_filter" (SiamFC
+    # only): from a one-dimensional correlation filter over turn_filter_num samples of the
+    # target turn_filter_step degrees apart, learnt online (tracker.inference.sample_filters,
+    # the scale filter's twin; the bank and its values are then unused), its estimate damped
+    # by turn_filter_lr; turn_filter_velocity > 0: the turn per frame is smoothed at that rate
+    # and the samples are cut about the angle it predicts (a constant-angular-velocity model)
+    rotation_search: str = "bank"
+    turn_filter_num: int = 21
+    turn_filter_step: float = 3.0
+    turn_filter_cells: int = 8
+    turn_filter_rate: float = 0.025
+    turn_filter_sigma: float = 0.25
+    turn_filter_lambda: float = 0.01
+    turn_filter_lr: float = 1.0
+    turn_filter_velocity: float = 0.0
+    turn_filter_passes: int = 1      # estimates a frame, each about the last one's angle
     # every N frames (0 = never) blend the angle's template bank towards the current target
     rotation_refresh: int = 0
     rotation_refresh_rate: float = 0.3
@@ -322,6 +341,25 @@ def _validate(cfg: Config) -> Config:
         (0.0 < t.scale_filter_rate <= 1.0, "tracking.scale_filter_rate must lie in (0, 1]"),
         (t.scale_filter_sigma > 0, "tracking.scale_filter_sigma must be positive"),
         (t.scale_filter_lambda > 0, "tracking.scale_filter_lambda must be positive"),
+        (t.turn_filter_num >= 3 and t.turn_filter_num % 2 == 1 and t.turn_filter_num <= 65,
+         f"tracking.turn_filter_num must be odd in 3..65, got {t.turn_filter_num}"),
+        (0.0 < t.turn_filter_step <= 30.0,
+         f"tracking.turn_filter_step must lie in (0, 30] degrees, got {t.turn_filter_step}"),
+        (2 <= t.turn_filter_cells <= 32,
+         f"tracking.turn_filter_cells must lie in 2..32, got {t.turn_filter_cells}"),
+        (0.0 < t.turn_filter_rate <= 1.0, "tracking.turn_filter_rate must lie in (0, 1]"),
+        (t.turn_filter_sigma > 0, "tracking.turn_filter_sigma must be positive"),
+        (t.turn_filter_lambda > 0, "tracking.turn_filter_lambda must be positive"),
+        (0.0 < t.turn_filter_lr <= 1.0, "tracking.turn_filter_lr must lie in (0, 1]"),
+        (1 <= t.turn_filter_passes <= 5,
+         f"tracking.turn_filter_passes must lie in 1..5, got {t.turn_filter_passes}"),
+        (0.0 <= t.turn_filter_velocity <= 1.0,
+         "tracking.turn_filter_velocity must lie in [0, 1]"),
+        (t.rotation_search in ROTATION_SEARCHES,
+         f"tracking.rotation_search must be one of {', '.join(ROTATION_SEARCHES)}, got "
+         f"{t.rotation_search!r}"),
+        (t.rotation_search == "bank" or not t.rotation_head,
+         "tracking.rotation_head needs tracking.rotation_search=bank"),
         (t.scale_search in SCALE_SEARCHES,
          f"tracking.scale_search must be one of {', '.join(SCALE_SEARCHES)}, got "
          f"{t.scale_search!r}"),

@@ -60,18 +60,22 @@ def crop_rect(image: np.ndarray, center, size, out_size, border_value=(0.0, 0.0,
 
 
 def crop_rects(image: np.ndarray, center, sizes, out_size, border_value=(0.0, 0.0, 0.0),
-               angle: float = 0.0) -> np.ndarray:
-    """:func:`crop_rect` for ``K`` sizes ``[K, 2]`` about one centre at one angle (the affine
-    maps built at once): uint8 ``[K, H, W, 3]``."""
+               angle=0.0) -> np.ndarray:
+    """:func:`crop_rect` for ``K`` crops about one centre (the affine maps built at once):
+    sizes ``[K, 2]`` and ``angle`` one value or ``[K]`` degrees (either may be given once for
+    all ``K``): uint8 ``[K, H, W, 3]``."""
     sizes = np.maximum(np.asarray(sizes, dtype=np.float64).reshape(-1, 2), 1e-6)
+    angles = np.asarray(angle, dtype=np.float64).reshape(-1)
+    k_num = max(len(sizes), len(angles))
+    sizes = np.broadcast_to(sizes, (k_num, 2))
     out_w, out_h = int(out_size[0]), int(out_size[1])
     # warpAffine maps pixel centres, which sit at integer + 0.5 in our continuous coordinates
     c = np.array([float(center[0]) - 0.5, float(center[1]) - 0.5])
     c_out = np.array([(out_w - 1) / 2.0, (out_h - 1) / 2.0])
-    r = _rotation(-angle)
+    r = np.broadcast_to(np.stack([_rotation(-t) for t in angles]), (k_num, 2, 2))
     # row i of the map scaled by output pixels per image pixel along the crop's axis i
     scales = np.array([out_w, out_h], dtype=np.float64)[None, :] / sizes
-    a = scales[:, :, None] * r[None]
+    a = scales[:, :, None] * r
     m = np.concatenate([a, (c_out[None] - a @ c)[:, :, None]], axis=2)
     out = np.empty((len(m), out_h, out_w, 3), dtype=np.uint8)
     for k in range(len(m)):

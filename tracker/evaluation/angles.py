@@ -84,7 +84,7 @@ def score_angles(tracker, root: str | Path) -> list[AngleScore]:
     """Track every sequence of ``root`` with ``tracker`` (one that estimates the angle) and
     score its angles and boxes; the last entry, named ``overall``, pools every frame (its
     AUCs are the means over sequences, as got10k averages success curves)."""
-    if getattr(tracker, "orientation", None) is None:
+    if not getattr(tracker, "estimates_angle", False):
         raise InputError(f"tracker '{tracker.name}' does not estimate the angle (set "
                          f"tracking.estimate_rotation or tracking.rotation_aware)")
     data = FolderDataset(root)

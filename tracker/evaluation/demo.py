@@ -46,7 +46,7 @@ class DemoRun:
 def run_on(tracker, seq) -> DemoRun:
     """Track ``seq`` with ``tracker`` (got10k API) from its first ground-truth box."""
     tracker.init(seq.frames[0], seq.boxes[0])
-    rotated = getattr(tracker, "orientation", None) is not None
+    rotated = getattr(tracker, "estimates_angle", False)
     boxes, polygons, angles, seconds = [seq.boxes[0]], [], [], 0.0
     if rotated:
         polygons.append(tracker.polygon)

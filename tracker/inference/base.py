@@ -23,8 +23,11 @@ class SiameseTracker(Tracker):
     (float64), ``avg_color`` (crop padding), ``z_sz`` (template side in image pixels) and
     ``kernel`` (template features from the runtime). The network runs in ``backend`` (default
     ``tracking.backend``, :mod:`tracker.inference.runtime`) on ``head_batches`` search batch
-    sizes; ``clock`` holds the seconds per stage.
+    sizes; ``clock`` holds the seconds per stage. ``estimates_angle``: whether the tracker
+    keeps an in-plane angle (then ``angle``, ``rotated_box`` and ``polygon`` after ``update``).
     """
+
+    estimates_angle = False
 
     def __init__(self, net: SiameseNet, cfg: TrackingConfig, name: str,
                  device: str | torch.device, backend: str | None,

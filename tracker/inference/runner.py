@@ -80,14 +80,14 @@ def track_source(tracker, source: FrameSource, box, output: Optional[str | Path]
 
     Boxes are appended to ``boxes_path`` (``x,y,w,h`` per line) and frames to ``output`` while
     tracking, so an interrupted run keeps everything done so far. A tracker that estimates the
-    target's orientation (``tracker.inference.orientation`` set, e.g. ``tracking.estimate_rotation``) also
+    target's orientation (``estimates_angle``, e.g. with ``tracking.estimate_rotation``) also
     has its rotated box drawn and written to ``rotated_path`` (``cx,cy,w,h,angle`` per line,
     degrees counter-clockwise). Raises :class:`InputError` when the first frame is unreadable or
     ``box`` does not fit it.
     """
     boxes, skipped, times, rotated = [], [], [], []
     writer = None
-    orient = getattr(tracker, "orientation", None) is not None
+    orient = getattr(tracker, "estimates_angle", False)
     if rotated_path and not orient:
         raise InputError("a rotated-box output needs a tracker that estimates the orientation "
                          "(--set tracking.estimate_rotation=true)")

@@ -13,7 +13,7 @@ from tracker.inference.base import SiameseTracker
 from tracker.inference.handcrafted import cell_features, pool_to_cells
 from tracker.inference.online_filter import OnlineFilter
 from tracker.inference.orientation import OrientationEstimator
-from tracker.inference.scale_filter import ScaleFilter
+from tracker.inference.sample_filters import ScaleFilter, TurnFilter
 from tracker.model.siamese import SiameseNet
 
 
@@ -49,11 +49,16 @@ class SiamFCTracker(SiameseTracker):
     peak (every scale but the middle one penalized by ``scale_penalty``), adds a cosine window
     and damps the size update (``scale_lr``). With ``"filter"`` one search crop against the
     one template gives the position, and the size change is the estimate of a scale filter
-    (:class:`tracker.inference.scale_filter.ScaleFilter`, DSST's) sampled at the new position,
-    damped by ``scale_lr`` and then refit there. The network runs in ``backend``
-    (default ``tracking.backend``, see :mod:`tracker.inference.runtime`). The state stays finite whatever
-    the image holds: the centre is kept inside the image and the size within
-    ``[min_size, 10 x image]``. ``clock`` holds the seconds spent per stage.
+    (:class:`tracker.inference.sample_filters.ScaleFilter`, DSST's) sampled at the new position,
+    damped by ``scale_lr`` and then refit there. With the angle estimated (``estimate_rotation``
+    or ``rotation_aware``) the angle comes from the template bank on the backbone's group
+    features (:class:`tracker.inference.orientation.OrientationEstimator`,
+    ``rotation_search = "bank"``) or from a turn filter
+    (:class:`tracker.inference.sample_filters.TurnFilter`, ``"turn_filter"``) sampled at the new
+    position before the scale, damped by ``turn_filter_lr`` and refit after it. The network
+    runs in ``backend`` (default ``tracking.backend``, see :mod:`tracker.inference.runtime`).
+    The state stays finite whatever the image holds: the centre is kept inside the image and
+    the size within ``[min_size, 10 x image]``. ``clock`` holds the seconds spent per stage.
     """
 
     def __init__(self, net: SiameseNet, cfg: TrackingConfig, name: str = "eqtrack",
@@ -70,7 +75,10 @@ class SiamFCTracker(SiameseTracker):
         self.window = None
         self.orientation = None
         self.derotate = cfg.derotate_search or cfg.rotation_aware
-        if cfg.estimate_rotation or cfg.rotation_aware:
+        self.estimates_angle = cfg.estimate_rotation or cfg.rotation_aware
+        self.turn_by_filter = self.estimates_angle and cfg.rotation_search == "turn_filter"
+        self.turn_filter = None  # with rotation_search = "turn_filter", made at init
+        if self.estimates_angle and not self.turn_by_filter:
             try:
                 self.orientation = OrientationEstimator(self.net.backbone, cfg.rotation_step,
                                                         cfg.rotation_max_change,
@@ -111,6 +119,12 @@ class SiamFCTracker(SiameseTracker):
                                             cfg.scale_filter_cells, cfg.scale_filter_sigma,
                                             cfg.scale_filter_lambda)
             self.scale_filter.fit(self._scale_samples(img), 1.0)
+        if self.turn_by_filter:
+            self.turn_filter = TurnFilter(cfg.turn_filter_num, cfg.turn_filter_step,
+                                            cfg.turn_filter_cells, cfg.turn_filter_sigma,
+                                            cfg.turn_filter_lambda)
+            self.turn_filter.fit(self._turn_samples(img), 1.0)
+            self.turn_rate = 0.0  # degrees a frame (turn_filter_velocity)
         self.filter = self.hog = self.filter_peak = None
         if cfg.online_filter > 0 or cfg.online_hog > 0:
             x = crop_square(img, self.center, self.x_sz, cfg.instance_size, self.avg_color)
@@ -155,6 +169,12 @@ class SiamFCTracker(SiameseTracker):
         the angle when the search is de-rotated): ``[scale_filter_num, D]``."""
         turn = self.angle if self.derotate else 0.0
         return self.scale_filter.samples(img, self.center, self.object_sz, turn, self.avg_color)
+
+    def _turn_samples(self, img: np.ndarray, ahead: float = 0.0) -> np.ndarray:
+        """The turn filter's samples of the target about its current angle plus ``ahead``
+        degrees: ``[turn_filter_num, D]``."""
+        return self.turn_filter.samples(img, self.center, self.object_sz, self.angle + ahead,
+                                        self.avg_color)
 
     def _bank_crop(self, img: np.ndarray) -> torch.Tensor:
         """The template region with room for any rotation, turned by the current angle (so the
@@ -234,6 +254,17 @@ class SiamFCTracker(SiameseTracker):
             cell = np.clip(np.round((loc + 0.5) / cfg.response_up - 0.5), 0, n - 1).astype(int)
             self.angle = self.orientation.observe(groups[crop_id:crop_id + 1], tuple(cell),
                                                   turn)
+        elif self.turn_filter is not None:
+            # sampled about the angle the turn rate predicts, so a steady turn costs no lag
+            change = self.turn_rate
+            # each pass resamples about the last estimate: the filter's peak is pulled towards
+            # its middle sample (the Hann weight over the samples), and a second look from
+            # nearer the truth leaves less of that shrinkage
+            for _ in range(cfg.turn_filter_passes):
+                change += self.turn_filter.estimate(self._turn_samples(img, change))
+            self.angle += cfg.turn_filter_lr * change
+            v = cfg.turn_filter_velocity
+            self.turn_rate = (1 - v) * self.turn_rate + v * cfg.turn_filter_lr * change
 
         if self.scale_filter is not None:
             # sampled at the new position (and angle), as DSST does
@@ -248,6 +279,8 @@ class SiamFCTracker(SiameseTracker):
         self.object_sz = self.object_sz * scale
         if self.scale_filter is not None:
             self.scale_filter.fit(self._scale_samples(img), cfg.scale_filter_rate)
+        if self.turn_filter is not None:
+            self.turn_filter.fit(self._turn_samples(img), cfg.turn_filter_rate)
         self.frames += 1
         if (self.orientation is not None and cfg.rotation_refresh
                 and self.frames % cfg.rotation_refresh == 0):

@@ -1,10 +1,12 @@
-"""The scale filter (DSST's one-dimensional filter over scales) on generated frames."""
+"""The sample filters (DSST's one-dimensional filter over scales, and over turns) on generated
+frames."""
 import cv2
 import numpy as np
 import pytest
 
+from tracker.crops import crop_rect, crop_rects
 from tracker.inference.handcrafted import cell_features, window_features
-from tracker.inference.scale_filter import ScaleFilter
+from tracker.inference.sample_filters import ScaleFilter, TurnFilter
 
 
 def _zoomed(frame, center, zoom):
@@ -54,3 +56,28 @@ def test_scale_filter_rejects_bad_parameters_and_response_before_fit():
         ScaleFilter(num=4)
     with pytest.raises(RuntimeError, match="before fit"):
         ScaleFilter().response(np.zeros((17, 768), np.float32))
+
+
+@pytest.mark.parametrize("turn", [-9.0, -4.0, 4.0, 9.0])
+def test_turn_filter_reads_a_turn_of_the_target_off_its_samples(easy_sequence, turn):
+    frame, box = easy_sequence.frames[0], easy_sequence.boxes[0]
+    center, size = box[:2] + box[2:] / 2, box[2:]
+    f = TurnFilter(num=21, step=3.0)
+    f.fit(f.samples(frame, center, size), 1.0)
+    m = cv2.getRotationMatrix2D((float(center[0]) - 0.5, float(center[1]) - 0.5), turn, 1.0)
+    turned = cv2.warpAffine(frame, m, frame.shape[1::-1], borderMode=cv2.BORDER_REFLECT)
+    # the samples about the old angle: the filter's peak is the turn, to half a step
+    got = f.estimate(f.samples(turned, center, size))
+    assert abs(got - turn) < 1.5, got
+    # sampled about the true angle, it sees no turn
+    assert abs(f.estimate(f.samples(turned, center, size, angle=turn))) < 1.0
+
+
+def test_crop_rects_cuts_each_of_many_angles_as_its_own_crop(easy_sequence):
+    frame = easy_sequence.frames[0]
+    angles = [-20.0, 0.0, 7.5, 90.0]
+    many = crop_rects(frame, (150.3, 110.8), [[40.0, 40.0]], (34, 34), (1, 2, 3), angles)
+    assert many.shape == (4, 34, 34, 3)
+    for a, crop in zip(angles, many):
+        np.testing.assert_array_equal(crop_rect(frame, (150.3, 110.8), (40.0, 40.0), (34, 34),
+                                                (1, 2, 3), a), crop)

@@ -1,0 +1,145 @@
+"""One-dimensional correlation filters over samples of the target (DSST's scale filter,
+Danelljan et al., BMVC 2014, and the same filter over angles), on the hand-crafted cell
+features of :mod:`tracker.inference.handcrafted`.
+
+The Siamese template is the first frame's, and a scale pyramid compares every scale with it, so
+appearance change biases the scale choice (README "Tune", searches 6 and 7: the pyramid leans
+towards growing). A sample filter is learnt online instead: each frame it sees the target cut
+at ``num`` values of one parameter around the current one (sizes ``step ** k`` times it for
+:class:`ScaleFilter`, angles ``step * k`` degrees from it for :class:`TurnFilter`, k = -(num
+// 2) .. num // 2), each resized to one ``cells * 4``-pixel square and described by its cell
+features, and it is refit to answer a Gaussian over k peaked at the current value. The peak of
+its response on the next frame's samples is the change. It needs no pass of the backbone.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import fft
+
+from tracker.crops import crop_rects
+from tracker.inference.handcrafted import window_features
+
+CELL = 4  # pixels per cell of the samples (DSST's HOG cell)
+
+
+class SampleFilter:
+    """The filter over ``num`` samples of one target; subclasses say how they are cut.
+
+    ``num`` (odd): samples a frame; ``step`` (> 0): the parameter's spacing between
+    neighbouring samples; ``cells``: each sample is ``cells x cells`` cells of ``CELL`` pixels;
+    ``sigma``: the label's width in samples, as a factor of ``sqrt(num)`` (DSST's 1/4); ``lam``:
+    the ridge term relative to the mean feature energy per frequency.
+
+    ``fit(x, rate)`` blends the filter towards the one that maps the samples ``x`` ``[num, D]``
+    to the label (the first call sets it); ``response(x)`` is ``[num]``; ``offset(x)`` is the
+    response peak's sample index relative to the middle one, refined to a fraction of a step by
+    a parabola through the peak and its neighbours (0.0: no change).
+    """
+
+    def __init__(self, num: int, step: float, cells: int, sigma: float, lam: float) -> None:
+        if num < 3 or num % 2 == 0 or step <= 0 or cells < 2 or sigma <= 0 or lam <= 0:
+            raise ValueError(f"sample filter: num must be odd >= 3, step > 0, cells >= 2, "
+                             f"sigma and lam > 0; got {num}, {step}, {cells}, {sigma}, {lam}")
+        self.num, self.step, self.cells, self.lam = num, float(step), cells, float(lam)
+        self.exponents = np.arange(num) - num // 2
+        width = sigma * np.sqrt(num)
+        label = np.exp(-0.5 * (self.exponents / width) ** 2)
+        self._label = fft.fft(label)
+        self._hann = np.hanning(num + 2)[1:-1].astype(np.float32)
+        self.num_spec = None  # [num, D] complex
+        self.den = None  # [num] real
+
+    def _features(self, wins: np.ndarray) -> np.ndarray:
+        """``[num, D]`` features of the sample windows, windowed by a Hann weight over k."""
+        feats = window_features(wins, self.cells, CELL).reshape(self.num, -1)
+        return feats * self._hann[:, None]
+
+    def fit(self, x: np.ndarray, rate: float) -> None:
+        spec = fft.fft(x, axis=0)
+        num = np.conj(self._label)[:, None] * spec
+        den = (spec.real ** 2 + spec.imag ** 2).sum(axis=1)
+        if self.num_spec is None or rate >= 1.0:
+            self.num_spec, self.den = num, den
+        else:
+            self.num_spec = (1 - rate) * self.num_spec + rate * num
+            self.den = (1 - rate) * self.den + rate * den
+
+    def response(self, x: np.ndarray) -> np.ndarray:
+        """The filter's response over the ``num`` samples of ``x``: ``[num]`` float."""
+        if self.num_spec is None:
+            raise RuntimeError("sample filter: response() before fit()")
+        spec = fft.fft(x, axis=0)
+        reg = self.lam * float(self.den.mean()) + 1e-12
+        return fft.ifft((np.conj(self.num_spec) * spec).sum(axis=1) / (self.den + reg)).real
+
+    def offset(self, x: np.ndarray) -> float:
+        r = self.response(x)
+        k = int(np.argmax(r))
+        d = float(self.exponents[k])
+        if 0 < k < self.num - 1:
+            curve = r[k - 1] - 2 * r[k] + r[k + 1]
+            if curve < 0:
+                d += float(np.clip(0.5 * (r[k - 1] - r[k + 1]) / curve, -0.5, 0.5))
+        return d
+
+
+class ScaleFilter(SampleFilter):
+    """DSST's scale filter: samples at sizes ``step ** k`` (``step`` > 1) times the target's.
+
+    ``samples(image, center, size, angle, border)`` cuts the samples of a target of ``size =
+    (w, h)`` image pixels along its own axes, turned by ``angle`` degrees, centred on ``center``
+    (``(cx, cy)``, continuous image coordinates): ``[num, D]`` float32. ``estimate(x)`` is the
+    size factor ``step ** offset(x)`` (1.0: no change).
+    """
+
+    def __init__(self, num: int = 17, step: float = 1.03, cells: int = 8,
+                 sigma: float = 0.25, lam: float = 0.01) -> None:
+        if step <= 1.0:
+            raise ValueError(f"scale filter: step must be > 1, got {step}")
+        super().__init__(num, step, cells, sigma, lam)
+        self.factors = self.step ** self.exponents
+
+    def samples(self, image: np.ndarray, center, size, angle: float = 0.0,
+                border=(0.0, 0.0, 0.0)) -> np.ndarray:
+        side = self.cells * CELL
+        w, h = float(size[0]), float(size[1])
+        # one pixel of margin on every side for the features' central differences
+        grow = (side + 2) / side
+        sizes = np.outer(self.factors * grow, [w, h])
+        return self._features(crop_rects(image, center, sizes, (side + 2, side + 2), border,
+                                         angle))
+
+    def estimate(self, x: np.ndarray) -> float:
+        return float(self.step ** self.offset(x))
+
+
+class TurnFilter(SampleFilter):
+    """The same filter over the in-plane angle: samples turned by ``angle + step * k`` degrees.
+
+    ``samples(image, center, size, angle, border)`` cuts squares of side ``sqrt(w * h)`` (the
+    target's area, so every turn holds the same amount of it) about ``center``, turned by those
+    angles (degrees CCW, :func:`tracker.crops.crop_rects`' convention: a target turned by the
+    sample's angle stands upright in it); each sample's cells are weighted by a 2-D Hann window,
+    so the corners, which turn in and out of the square, weigh little: ``[num, D]`` float32.
+    ``estimate(x)`` is the target's turn since the filter last learnt, ``step * offset(x)``
+    degrees CCW.
+    """
+
+    def __init__(self, num: int = 21, step: float = 3.0, cells: int = 8,
+                 sigma: float = 0.25, lam: float = 0.01) -> None:
+        super().__init__(num, step, cells, sigma, lam)
+        hann = np.hanning(cells + 2)[1:-1]
+        self._space = np.outer(hann, hann).astype(np.float32).ravel()
+
+    def samples(self, image: np.ndarray, center, size, angle: float = 0.0,
+                border=(0.0, 0.0, 0.0)) -> np.ndarray:
+        side = self.cells * CELL
+        s = float(np.sqrt(float(size[0]) * float(size[1]))) * (side + 2) / side
+        angles = float(angle) + self.step * self.exponents
+        wins = crop_rects(image, center, [[s, s]], (side + 2, side + 2), border, angles)
+        feats = window_features(wins, self.cells, CELL)  # [num, C, cells, cells]
+        feats = feats.reshape(self.num, feats.shape[1], -1) * self._space
+        return feats.reshape(self.num, -1) * self._hann[:, None]
+
+    def estimate(self, x: np.ndarray) -> float:
+        return self.step * self.offset(x)
