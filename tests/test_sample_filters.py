@@ -81,3 +81,18 @@ def test_crop_rects_cuts_each_of_many_angles_as_its_own_crop(easy_sequence):
     for a, crop in zip(angles, many):
         np.testing.assert_array_equal(crop_rect(frame, (150.3, 110.8), (40.0, 40.0), (34, 34),
                                                 (1, 2, 3), a), crop)
+
+
+def test_an_anchored_filter_answers_with_its_first_fit_mixed_in():
+    rng = np.random.default_rng(1)
+    first, later, probe = (rng.normal(size=(21, 64)).astype(np.float32) for _ in range(3))
+    anchored, online, fixed = TurnFilter(anchor=0.4), TurnFilter(), TurnFilter()
+    for f in (anchored, online, fixed):
+        f.fit(first, 1.0)
+    for f in (anchored, online):
+        f.fit(later, 0.5)
+    np.testing.assert_allclose(anchored.response(probe),
+                               0.6 * online.response(probe) + 0.4 * fixed.response(probe),
+                               rtol=1e-6, atol=1e-9)
+    with pytest.raises(ValueError, match="anchor must lie in"):
+        TurnFilter(anchor=1.0)

@@ -130,6 +130,9 @@ class TrackingConfig:
     turn_filter_lr: float = 1.0
     turn_filter_velocity: float = 0.0
     turn_filter_passes: int = 1      # estimates a frame, each about the last one's angle
+    # weight in [0, 1) of the first frame's turn filter, kept fixed, in its response (a pull
+    # back towards the first frame's look, against the online filter's drift)
+    turn_filter_anchor: float = 0.0
     # every N frames (0 = never) blend the angle's template bank towards the current target
     rotation_refresh: int = 0
     rotation_refresh_rate: float = 0.3
@@ -351,6 +354,7 @@ def _validate(cfg: Config) -> Config:
         (t.turn_filter_sigma > 0, "tracking.turn_filter_sigma must be positive"),
         (t.turn_filter_lambda > 0, "tracking.turn_filter_lambda must be positive"),
         (0.0 < t.turn_filter_lr <= 1.0, "tracking.turn_filter_lr must lie in (0, 1]"),
+        (0.0 <= t.turn_filter_anchor < 1.0, "tracking.turn_filter_anchor must lie in [0, 1)"),
         (1 <= t.turn_filter_passes <= 5,
          f"tracking.turn_filter_passes must lie in 1..5, got {t.turn_filter_passes}"),
         (0.0 <= t.turn_filter_velocity <= 1.0,

@@ -33,10 +33,14 @@ class SampleFilter:
     ``fit(x, rate)`` blends the filter towards the one that maps the samples ``x`` ``[num, D]``
     to the label (the first call sets it); ``response(x)`` is ``[num]``; ``offset(x)`` is the
     response peak's sample index relative to the middle one, refined to a fraction of a step by
-    a parabola through the peak and its neighbours (0.0: no change).
+    a parabola through the peak and its neighbours (0.0: no change). ``anchor`` in [0, 1): the
+    weight of the first call's filter, kept as it was, in the response: the online filter
+    follows the target's look and so drifts with its own errors; the first frame's filter
+    cannot drift, and pulls the estimate back while the target still looks as it did.
     """
 
-    def __init__(self, num: int, step: float, cells: int, sigma: float, lam: float) -> None:
+    def __init__(self, num: int, step: float, cells: int, sigma: float, lam: float,
+                 anchor: float = 0.0) -> None:
         if num < 3 or num % 2 == 0 or step <= 0 or cells < 2 or sigma <= 0 or lam <= 0:
             raise ValueError(f"sample filter: num must be odd >= 3, step > 0, cells >= 2, "
                              f"sigma and lam > 0; got {num}, {step}, {cells}, {sigma}, {lam}")
@@ -48,6 +52,10 @@ class SampleFilter:
         self._hann = np.hanning(num + 2)[1:-1].astype(np.float32)
         self.num_spec = None  # [num, D] complex
         self.den = None  # [num] real
+        if not 0.0 <= anchor < 1.0:
+            raise ValueError(f"sample filter: anchor must lie in [0, 1), got {anchor}")
+        self.anchor = float(anchor)
+        self.first = None  # (num_spec, den) of the first fit, with anchor > 0
 
     def _features(self, wins: np.ndarray) -> np.ndarray:
         """``[num, D]`` features of the sample windows, windowed by a Hann weight over k."""
@@ -60,6 +68,8 @@ class SampleFilter:
         den = (spec.real ** 2 + spec.imag ** 2).sum(axis=1)
         if self.num_spec is None or rate >= 1.0:
             self.num_spec, self.den = num, den
+            if self.first is None and self.anchor > 0:
+                self.first = (num, den)
         else:
             self.num_spec = (1 - rate) * self.num_spec + rate * num
             self.den = (1 - rate) * self.den + rate * den
@@ -69,8 +79,14 @@ class SampleFilter:
         if self.num_spec is None:
             raise RuntimeError("sample filter: response() before fit()")
         spec = fft.fft(x, axis=0)
-        reg = self.lam * float(self.den.mean()) + 1e-12
-        return fft.ifft((np.conj(self.num_spec) * spec).sum(axis=1) / (self.den + reg)).real
+        r = self._respond(spec, self.num_spec, self.den)
+        if self.first is not None:
+            r = (1 - self.anchor) * r + self.anchor * self._respond(spec, *self.first)
+        return r
+
+    def _respond(self, spec: np.ndarray, num_spec: np.ndarray, den: np.ndarray) -> np.ndarray:
+        reg = self.lam * float(den.mean()) + 1e-12
+        return fft.ifft((np.conj(num_spec) * spec).sum(axis=1) / (den + reg)).real
 
     def offset(self, x: np.ndarray) -> float:
         r = self.response(x)
@@ -126,8 +142,8 @@ class TurnFilter(SampleFilter):
     """
 
     def __init__(self, num: int = 21, step: float = 3.0, cells: int = 8,
-                 sigma: float = 0.25, lam: float = 0.01) -> None:
-        super().__init__(num, step, cells, sigma, lam)
+                 sigma: float = 0.25, lam: float = 0.01, anchor: float = 0.0) -> None:
+        super().__init__(num, step, cells, sigma, lam, anchor)
         hann = np.hanning(cells + 2)[1:-1]
         self._space = np.outer(hann, hann).astype(np.float32).ravel()
 
