@@ -121,8 +121,8 @@ class SiamFCTracker(SiameseTracker):
             self.scale_filter.fit(self._scale_samples(img), 1.0)
         if self.turn_by_filter:
             self.turn_filter = TurnFilter(cfg.turn_filter_num, cfg.turn_filter_step,
-                                            cfg.turn_filter_cells, cfg.turn_filter_sigma,
-                                            cfg.turn_filter_lambda, cfg.turn_filter_anchor)
+                                          cfg.turn_filter_cells, cfg.turn_filter_sigma,
+                                          cfg.turn_filter_lambda, cfg.turn_filter_anchor)
             self.turn_filter.fit(self._turn_samples(img), 1.0)
             self.turn_rate = 0.0  # degrees a frame (turn_filter_velocity)
         self.filter = self.hog = self.filter_peak = None
@@ -255,14 +255,16 @@ class SiamFCTracker(SiameseTracker):
             self.angle = self.orientation.observe(groups[crop_id:crop_id + 1], tuple(cell),
                                                   turn)
         elif self.turn_filter is not None:
-            # sampled about the angle the turn rate predicts, so a steady turn costs no lag
+            # sampled about the angle the turn rate predicts (turn_filter_velocity; 0 = off),
+            # so a steady turn stays near the samples' middle
             change = self.turn_rate
             # each pass resamples about the last estimate: the filter's peak is pulled towards
             # its middle sample (the Hann weight over the samples), and a second look from
             # nearer the truth leaves less of that shrinkage
             for _ in range(cfg.turn_filter_passes):
                 change += self.turn_filter.estimate(self._turn_samples(img, change))
-            self.angle += cfg.turn_filter_lr * change
+            # kept in [-180, 180), as the bank keeps it
+            self.angle = (self.angle + cfg.turn_filter_lr * change + 180.0) % 360.0 - 180.0
             v = cfg.turn_filter_velocity
             self.turn_rate = (1 - v) * self.turn_rate + v * cfg.turn_filter_lr * change
 
