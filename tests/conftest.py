@@ -42,3 +42,18 @@ def tiny_tracker_config():
 
     return config_from_dict({"name": "tiny", "model": {"backbone": "alexnet",
                                                       "backbone_args": {"width": 0.25}}})
+
+
+def record_search_calls(tracker) -> list[tuple[int, bool]]:
+    """Wrap ``tracker.runtime.search_crops`` so that every later call appends ``(number of
+    crops, groups asked for)`` to the returned list (the list is the record; clear it to
+    start over)."""
+    calls = []
+    search_crops = tracker.runtime.search_crops
+
+    def recorded(crops, groups=False):
+        calls.append((len(crops), bool(groups)))
+        return search_crops(crops, groups)
+
+    tracker.runtime.search_crops = recorded
+    return calls

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conftest import record_search_calls
 
 from backbones import build_backbone
 from tracker.boxes import polygon_to_xywh
@@ -357,21 +358,14 @@ def test_turn_filter_follows_the_turning_card_without_the_bank(turning):
     # group features are asked of the backbone, and the shipped model's angle follows the turn
     t = build_tracker(checkpoint="default", overrides=["tracking.rotation_search=turn_filter"])
     assert t.estimates_angle and t.orientation is None and t.turn_filter is None
-    asked = []
-    search_crops = t.runtime.search_crops
-
-    def recorded(crops, groups=False):
-        asked.append(groups)
-        return search_crops(crops, groups)
-
-    t.runtime.search_crops = recorded
+    calls = record_search_calls(t)
     t.init(turning.frames[0], turning.boxes[0])
     true = turning.rotated[:, 4] - turning.rotated[0, 4]
     errors = []
     for f, a in zip(turning.frames[1:], true[1:]):
         t.update(f)
         errors.append(float(angle_error(t.angle, a)))
-    assert not any(asked)
+    assert not any(groups for _, groups in calls)
     # 80 degrees over 40 frames: the estimate turns most of the way and never flips
     assert t.angle > 0.6 * true[-1] and max(errors) < 25.0, (t.angle, max(errors))
 

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from conftest import record_search_calls
 from PIL import Image
 
 from tracker.boxes import iou_xywh
@@ -125,23 +126,16 @@ def test_scale_templates_track_with_one_search_crop_a_frame(easy_sequence, rotat
     t = build_tracker(checkpoint="default",
                       overrides=["tracking.scale_search=templates",
                                  f"tracking.rotation_aware={str(rotation_aware).lower()}"])
-    batches = []
-    search_crops = t.runtime.search_crops
-
-    def counted(crops, groups=False):
-        batches.append(len(crops))
-        return search_crops(crops, groups)
-
-    t.runtime.search_crops = counted
+    calls = record_search_calls(t)
     seq = easy_sequence
     t.init(seq.frames[0], seq.boxes[0])
     n = t.cfg.scale_num
     assert t.kernel.shape[0] == n
     norms = t.kernel.flatten(1).norm(dim=1)
     np.testing.assert_allclose(norms.numpy(), norms[n // 2].item(), rtol=1e-5)
-    batches.clear()
+    calls.clear()
     boxes = np.array([t.update(f) for f in seq.frames[1:]])
-    assert batches == [1] * (len(seq.frames) - 1)
+    assert [n for n, _ in calls] == [1] * (len(seq.frames) - 1)
     assert iou_xywh(boxes, seq.boxes[1:]).mean() > 0.5
 
 
@@ -152,20 +146,13 @@ def test_scale_filter_tracks_with_one_search_crop_a_frame(easy_sequence, rotatio
     t = build_tracker(checkpoint="default",
                       overrides=["tracking.scale_search=filter",
                                  f"tracking.rotation_aware={str(rotation_aware).lower()}"])
-    batches = []
-    search_crops = t.runtime.search_crops
-
-    def counted(crops, groups=False):
-        batches.append(len(crops))
-        return search_crops(crops, groups)
-
-    t.runtime.search_crops = counted
+    calls = record_search_calls(t)
     seq = easy_sequence
     t.init(seq.frames[0], seq.boxes[0])
     assert t.kernel.shape[0] == 1
-    batches.clear()
+    calls.clear()
     boxes = np.array([t.update(f) for f in seq.frames[1:]])
-    assert batches == [1] * (len(seq.frames) - 1)
+    assert [n for n, _ in calls] == [1] * (len(seq.frames) - 1)
     assert iou_xywh(boxes, seq.boxes[1:]).mean() > 0.5
 
 

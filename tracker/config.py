@@ -280,6 +280,19 @@ def _build(cls: type, data: Any, prefix: str):
     return cls(**kwargs)
 
 
+def _sample_filter_checks(t: TrackingConfig, name: str) -> list[tuple[bool, str]]:
+    """The checks both sample filters (``scale_filter``, ``turn_filter``) share."""
+    num, cells, rate, sigma, lam = (getattr(t, f"{name}_{k}") for k in
+                                    ("num", "cells", "rate", "sigma", "lambda"))
+    return [
+        (3 <= num <= 65 and num % 2 == 1, f"tracking.{name}_num must be odd in 3..65, got {num}"),
+        (2 <= cells <= 32, f"tracking.{name}_cells must lie in 2..32, got {cells}"),
+        (0.0 < rate <= 1.0, f"tracking.{name}_rate must lie in (0, 1]"),
+        (sigma > 0, f"tracking.{name}_sigma must be positive"),
+        (lam > 0, f"tracking.{name}_lambda must be positive"),
+    ]
+
+
 def _validate(cfg: Config) -> Config:
     t = cfg.tracking
     checks = [
@@ -335,24 +348,12 @@ def _validate(cfg: Config) -> Config:
         (0.0 <= t.online_filter_gate < 1.0, "tracking.online_filter_gate must lie in [0, 1)"),
         (t.backend in BACKENDS,
          f"tracking.backend: unknown backend {t.backend!r}; known: {', '.join(BACKENDS)}"),
-        (t.scale_filter_num >= 3 and t.scale_filter_num % 2 == 1 and t.scale_filter_num <= 65,
-         f"tracking.scale_filter_num must be odd in 3..65, got {t.scale_filter_num}"),
+        *_sample_filter_checks(t, "scale_filter"),
         (1.0 < t.scale_filter_step <= 1.5,
          f"tracking.scale_filter_step must lie in (1, 1.5], got {t.scale_filter_step}"),
-        (2 <= t.scale_filter_cells <= 32,
-         f"tracking.scale_filter_cells must lie in 2..32, got {t.scale_filter_cells}"),
-        (0.0 < t.scale_filter_rate <= 1.0, "tracking.scale_filter_rate must lie in (0, 1]"),
-        (t.scale_filter_sigma > 0, "tracking.scale_filter_sigma must be positive"),
-        (t.scale_filter_lambda > 0, "tracking.scale_filter_lambda must be positive"),
-        (t.turn_filter_num >= 3 and t.turn_filter_num % 2 == 1 and t.turn_filter_num <= 65,
-         f"tracking.turn_filter_num must be odd in 3..65, got {t.turn_filter_num}"),
+        *_sample_filter_checks(t, "turn_filter"),
         (0.0 < t.turn_filter_step <= 30.0,
          f"tracking.turn_filter_step must lie in (0, 30] degrees, got {t.turn_filter_step}"),
-        (2 <= t.turn_filter_cells <= 32,
-         f"tracking.turn_filter_cells must lie in 2..32, got {t.turn_filter_cells}"),
-        (0.0 < t.turn_filter_rate <= 1.0, "tracking.turn_filter_rate must lie in (0, 1]"),
-        (t.turn_filter_sigma > 0, "tracking.turn_filter_sigma must be positive"),
-        (t.turn_filter_lambda > 0, "tracking.turn_filter_lambda must be positive"),
         (0.0 < t.turn_filter_lr <= 1.0, "tracking.turn_filter_lr must lie in (0, 1]"),
         (0.0 <= t.turn_filter_anchor < 1.0, "tracking.turn_filter_anchor must lie in [0, 1)"),
         (1 <= t.turn_filter_passes <= 5,

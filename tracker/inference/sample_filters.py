@@ -56,11 +56,18 @@ class SampleFilter:
             raise ValueError(f"sample filter: anchor must lie in [0, 1), got {anchor}")
         self.anchor = float(anchor)
         self.first = None  # (num_spec, den) of the first fit, with anchor > 0
+        self._space = None  # a weight over each sample's cells ([cells * cells]), or none
 
-    def _features(self, wins: np.ndarray) -> np.ndarray:
-        """``[num, D]`` features of the sample windows, windowed by a Hann weight over k."""
-        feats = window_features(wins, self.cells, CELL).reshape(self.num, -1)
-        return feats * self._hann[:, None]
+    def _cut(self, image: np.ndarray, center, sizes, angles, border) -> np.ndarray:
+        """``[num, D]`` features of the samples of ``sizes`` (image pixels, with the features'
+        one-pixel margin) and ``angles`` about ``center`` (:func:`tracker.crops.crop_rects`),
+        weighted by ``_space`` over the cells and by a Hann weight over k."""
+        side = self.cells * CELL + 2
+        wins = crop_rects(image, center, sizes, (side, side), border, angles)
+        feats = window_features(wins, self.cells, CELL)  # [num, C, cells, cells]
+        if self._space is not None:
+            feats = feats.reshape(self.num, feats.shape[1], -1) * self._space
+        return feats.reshape(self.num, -1) * self._hann[:, None]
 
     def fit(self, x: np.ndarray, rate: float) -> None:
         spec = fft.fft(x, axis=0)
@@ -121,9 +128,7 @@ class ScaleFilter(SampleFilter):
         w, h = float(size[0]), float(size[1])
         # one pixel of margin on every side for the features' central differences
         grow = (side + 2) / side
-        sizes = np.outer(self.factors * grow, [w, h])
-        return self._features(crop_rects(image, center, sizes, (side + 2, side + 2), border,
-                                         angle))
+        return self._cut(image, center, np.outer(self.factors * grow, [w, h]), angle, border)
 
     def estimate(self, x: np.ndarray) -> float:
         return float(self.step ** self.offset(x))
@@ -151,11 +156,8 @@ class TurnFilter(SampleFilter):
                 border=(0.0, 0.0, 0.0)) -> np.ndarray:
         side = self.cells * CELL
         s = float(np.sqrt(float(size[0]) * float(size[1]))) * (side + 2) / side
-        angles = float(angle) + self.step * self.exponents
-        wins = crop_rects(image, center, [[s, s]], (side + 2, side + 2), border, angles)
-        feats = window_features(wins, self.cells, CELL)  # [num, C, cells, cells]
-        feats = feats.reshape(self.num, feats.shape[1], -1) * self._space
-        return feats.reshape(self.num, -1) * self._hann[:, None]
+        return self._cut(image, center, [[s, s]], float(angle) + self.step * self.exponents,
+                         border)
 
     def estimate(self, x: np.ndarray) -> float:
         return self.step * self.offset(x)
