@@ -51,6 +51,11 @@ def test_override_of_unknown_key_is_an_error():
                                          "got 'compass'"),
     ("tracking.turn_filter_step=45", "turn_filter_step must lie in \\(0, 30\\] degrees, got 45"),
     ("tracking.turn_filter_passes=0", "turn_filter_passes must lie in 1..5, got 0"),
+    ("tracking.turn_filter_circle=true", "turn_filter_circle needs turn_filter_num x "
+                                         "turn_filter_step = 360 degrees, got 21 x 3.0"),
+    ("tracking.turn_filter_reach=200", "turn_filter_reach must lie in \\[0, 180\\] degrees, "
+                                       "got 200"),
+    ("tracking.turn_filter_num=72", "turn_filter_num must be odd in 3..65, got 72"),
 ])
 def test_bad_values_are_errors(override, match):
     with pytest.raises(ConfigError, match=match):

@@ -370,6 +370,22 @@ def test_turn_filter_follows_the_turning_card_without_the_bank(turning):
     assert t.angle > 0.6 * true[-1] and max(errors) < 25.0, (t.angle, max(errors))
 
 
+def test_a_circle_of_turn_samples_keeps_up_with_a_steady_turn(turning):
+    # the segment of 31 samples above ends near 63 of the card's 80 degrees (each estimate
+    # pulled towards no turn by the Hann weight over its samples); a periodic set has no such
+    # weight and follows the turn to within a few degrees
+    t = build_tracker(checkpoint="default", overrides=[
+        "tracking.rotation_search=turn_filter", "tracking.turn_filter_circle=true",
+        "tracking.turn_filter_num=72", "tracking.turn_filter_step=5"])
+    t.init(turning.frames[0], turning.boxes[0])
+    true = turning.rotated[:, 4] - turning.rotated[0, 4]
+    errors = []
+    for f, a in zip(turning.frames[1:], true[1:]):
+        t.update(f)
+        errors.append(float(angle_error(t.angle, a)))
+    assert t.angle > 0.85 * true[-1] and max(errors) < 12.0, (t.angle, max(errors))
+
+
 def test_turn_filter_with_the_angle_head_is_a_config_error():
     with pytest.raises(ConfigError, match="rotation_head needs tracking.rotation_search=bank"):
         build_tracker(checkpoint="default", overrides=[

@@ -73,6 +73,42 @@ def test_turn_filter_reads_a_turn_of_the_target_off_its_samples(easy_sequence, t
     assert abs(f.estimate(f.samples(turned, center, size, angle=turn))) < 1.0
 
 
+@pytest.mark.parametrize("shift", [1, 5, -13, 36])
+def test_a_circle_of_samples_reads_a_cyclic_shift_as_exactly_that_many_steps(shift):
+    # a turn of the target by k steps cycles a full circle of samples by k: the periodic
+    # filter's answer moves by exactly k, with no pull towards its middle sample
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(72, 48)).astype(np.float32)
+    f = TurnFilter(num=72, step=5.0, circle=True)
+    f.fit(x, 1.0)
+    rolled = np.roll(x, shift, axis=0)
+    want = f.offset(x) + (shift + 36) % 72 - 36
+    assert f.offset(rolled) == pytest.approx(want, abs=1e-6)
+
+
+@pytest.mark.parametrize("turn", [-40.0, -12.0, 7.0, 25.0])
+def test_a_circle_of_samples_reads_a_turn_of_the_target_without_falling_short(easy_sequence,
+                                                                              turn):
+    frame, box = easy_sequence.frames[0], easy_sequence.boxes[0]
+    center, size = box[:2] + box[2:] / 2, box[2:]
+    f = TurnFilter(num=72, step=5.0, circle=True)
+    f.fit(f.samples(frame, center, size), 1.0)
+    m = cv2.getRotationMatrix2D((float(center[0]) - 0.5, float(center[1]) - 0.5), turn, 1.0)
+    turned = cv2.warpAffine(frame, m, frame.shape[1::-1], borderMode=cv2.BORDER_REFLECT)
+    got = f.estimate(f.samples(turned, center, size))
+    assert abs(got - turn) < 2.0, got
+    # a reach of 20 degrees: a larger turn is answered at most that far
+    bounded = TurnFilter(num=72, step=5.0, circle=True, reach=20.0)
+    bounded.fit(bounded.samples(frame, center, size), 1.0)
+    near = bounded.estimate(bounded.samples(turned, center, size))
+    assert abs(near) <= 20.0 + 2.5 and (abs(turn) > 20.0 or abs(near - turn) < 2.0), near
+
+
+def test_a_circle_of_samples_needs_them_to_close_the_circle():
+    with pytest.raises(ValueError, match="num x step = 360 degrees, got 31 x 2.0"):
+        TurnFilter(num=31, step=2.0, circle=True)
+
+
 def test_crop_rects_cuts_each_of_many_angles_as_its_own_crop(easy_sequence):
     frame = easy_sequence.frames[0]
     angles = [-20.0, 0.0, 7.5, 90.0]

@@ -133,6 +133,11 @@ class TrackingConfig:
     # weight in [0, 1) of the first frame's turn filter, kept fixed, in its response (a pull
     # back towards the first frame's look, against the online filter's drift)
     turn_filter_anchor: float = 0.0
+    # true: the samples go all the way round (turn_filter_num x turn_filter_step = 360, num may
+    # be even, up to 180), a periodic set whose estimates are not pulled towards no turn
+    turn_filter_circle: bool = False
+    # the largest turn a frame the turn filter answers, degrees (0: as far as its samples reach)
+    turn_filter_reach: float = 0.0
     # every N frames (0 = never) blend the angle's template bank towards the current target
     rotation_refresh: int = 0
     rotation_refresh_rate: float = 0.3
@@ -280,12 +285,16 @@ def _build(cls: type, data: Any, prefix: str):
     return cls(**kwargs)
 
 
-def _sample_filter_checks(t: TrackingConfig, name: str) -> list[tuple[bool, str]]:
-    """The checks both sample filters (``scale_filter``, ``turn_filter``) share."""
+def _sample_filter_checks(t: TrackingConfig, name: str,
+                          circle: bool = False) -> list[tuple[bool, str]]:
+    """The checks both sample filters (``scale_filter``, ``turn_filter``) share; ``circle``: the
+    samples close a circle (any count in 3..180)."""
     num, cells, rate, sigma, lam = (getattr(t, f"{name}_{k}") for k in
                                     ("num", "cells", "rate", "sigma", "lambda"))
+    num_ok = (3 <= num <= 180) if circle else (3 <= num <= 65 and num % 2 == 1)
+    span = "in 3..180 with the circle" if circle else "odd in 3..65"
     return [
-        (3 <= num <= 65 and num % 2 == 1, f"tracking.{name}_num must be odd in 3..65, got {num}"),
+        (num_ok, f"tracking.{name}_num must be {span}, got {num}"),
         (2 <= cells <= 32, f"tracking.{name}_cells must lie in 2..32, got {cells}"),
         (0.0 < rate <= 1.0, f"tracking.{name}_rate must lie in (0, 1]"),
         (sigma > 0, f"tracking.{name}_sigma must be positive"),
@@ -351,9 +360,14 @@ def _validate(cfg: Config) -> Config:
         *_sample_filter_checks(t, "scale_filter"),
         (1.0 < t.scale_filter_step <= 1.5,
          f"tracking.scale_filter_step must lie in (1, 1.5], got {t.scale_filter_step}"),
-        *_sample_filter_checks(t, "turn_filter"),
+        *_sample_filter_checks(t, "turn_filter", t.turn_filter_circle),
         (0.0 < t.turn_filter_step <= 30.0,
          f"tracking.turn_filter_step must lie in (0, 30] degrees, got {t.turn_filter_step}"),
+        (not t.turn_filter_circle or abs(t.turn_filter_num * t.turn_filter_step - 360.0) < 1e-6,
+         f"tracking.turn_filter_circle needs turn_filter_num x turn_filter_step = 360 degrees, "
+         f"got {t.turn_filter_num} x {t.turn_filter_step}"),
+        (0.0 <= t.turn_filter_reach <= 180.0,
+         f"tracking.turn_filter_reach must lie in [0, 180] degrees, got {t.turn_filter_reach}"),
         (0.0 < t.turn_filter_lr <= 1.0, "tracking.turn_filter_lr must lie in (0, 1]"),
         (0.0 <= t.turn_filter_anchor < 1.0, "tracking.turn_filter_anchor must lie in [0, 1)"),
         (1 <= t.turn_filter_passes <= 5,

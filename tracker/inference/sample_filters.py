@@ -37,19 +37,40 @@ class SampleFilter:
     weight of the first call's filter, kept as it was, in the response: the online filter
     follows the target's look and so drifts with its own errors; the first frame's filter
     cannot drift, and pulls the estimate back while the target still looks as it did.
+
+    ``periodic``: the samples close a circle (sample ``num`` would be sample 0 again, as
+    ``num`` turns ``360 / num`` degrees apart do), so a change of the parameter by one step is
+    exactly a cyclic shift of the samples, which is what the filter's FFT assumes; ``num`` may
+    then be even, the label is a Gaussian of the cyclic distance and no Hann weight over k is
+    needed. Without it the samples are a segment, weighted by a Hann window over k against the
+    FFT's wrap-around, and that weight pulls every peak towards the middle sample: each
+    estimate falls short of the change. ``reach`` > 0: ``offset`` looks for the peak only
+    within ``reach`` samples of the middle (a motion constraint; 0: all samples).
     """
 
     def __init__(self, num: int, step: float, cells: int, sigma: float, lam: float,
-                 anchor: float = 0.0) -> None:
-        if num < 3 or num % 2 == 0 or step <= 0 or cells < 2 or sigma <= 0 or lam <= 0:
-            raise ValueError(f"sample filter: num must be odd >= 3, step > 0, cells >= 2, "
-                             f"sigma and lam > 0; got {num}, {step}, {cells}, {sigma}, {lam}")
+                 anchor: float = 0.0, periodic: bool = False, reach: float = 0.0) -> None:
+        if (num < 3 or (num % 2 == 0 and not periodic) or step <= 0 or cells < 2 or sigma <= 0
+                or lam <= 0 or reach < 0):
+            raise ValueError(f"sample filter: num must be >= 3 (odd unless periodic), step > 0, "
+                             f"cells >= 2, sigma and lam > 0, reach >= 0; got {num}, {step}, "
+                             f"{cells}, {sigma}, {lam}, {reach}")
         self.num, self.step, self.cells, self.lam = num, float(step), cells, float(lam)
+        self.periodic = bool(periodic)
         self.exponents = np.arange(num) - num // 2
         width = sigma * np.sqrt(num)
-        label = np.exp(-0.5 * (self.exponents / width) ** 2)
+        dist = self.exponents
+        if self.periodic:
+            dist = np.minimum(np.abs(dist), num - np.abs(dist))
+        label = np.exp(-0.5 * (dist / width) ** 2)
+        # the label's peak sits at index num // 2 (exponent 0): the response's peak index is
+        # then the change's exponent, with no shift to undo
         self._label = fft.fft(label)
-        self._hann = np.hanning(num + 2)[1:-1].astype(np.float32)
+        if self.periodic:
+            self._hann = np.ones(num, np.float32)
+        else:
+            self._hann = np.hanning(num + 2)[1:-1].astype(np.float32)
+        self._allowed = np.ones(num, bool) if reach <= 0 else np.abs(self.exponents) <= reach
         self.num_spec = None  # [num, D] complex
         self.den = None  # [num] real
         if not 0.0 <= anchor < 1.0:
@@ -97,12 +118,13 @@ class SampleFilter:
 
     def offset(self, x: np.ndarray) -> float:
         r = self.response(x)
-        k = int(np.argmax(r))
+        k = int(np.argmax(np.where(self._allowed, r, -np.inf)))
         d = float(self.exponents[k])
-        if 0 < k < self.num - 1:
-            curve = r[k - 1] - 2 * r[k] + r[k + 1]
+        if self.periodic or 0 < k < self.num - 1:
+            lo, hi = r[(k - 1) % self.num], r[(k + 1) % self.num]
+            curve = lo - 2 * r[k] + hi
             if curve < 0:
-                d += float(np.clip(0.5 * (r[k - 1] - r[k + 1]) / curve, -0.5, 0.5))
+                d += float(np.clip(0.5 * (lo - hi) / curve, -0.5, 0.5))
         return d
 
 
@@ -143,12 +165,19 @@ class TurnFilter(SampleFilter):
     sample's angle stands upright in it); each sample's cells are weighted by a 2-D Hann window,
     so the corners, which turn in and out of the square, weigh little: ``[num, D]`` float32.
     ``estimate(x)`` is the target's turn since the filter last learnt, ``step * offset(x)``
-    degrees CCW.
+    degrees CCW. ``circle``: the samples go all the way round (``num * step`` must be 360), a
+    periodic sample set whose estimates do not shrink towards no turn; ``reach`` (degrees, 0:
+    none): the largest turn a frame it answers.
     """
 
     def __init__(self, num: int = 21, step: float = 3.0, cells: int = 8,
-                 sigma: float = 0.25, lam: float = 0.01, anchor: float = 0.0) -> None:
-        super().__init__(num, step, cells, sigma, lam, anchor)
+                 sigma: float = 0.25, lam: float = 0.01, anchor: float = 0.0,
+                 circle: bool = False, reach: float = 0.0) -> None:
+        if circle and abs(num * step - 360.0) > 1e-6:
+            raise ValueError(f"turn filter: a circle of samples needs num x step = 360 degrees, "
+                             f"got {num} x {step}")
+        super().__init__(num, step, cells, sigma, lam, anchor, periodic=circle,
+                         reach=reach / step)
         hann = np.hanning(cells + 2)[1:-1]
         self._space = np.outer(hann, hann).astype(np.float32).ravel()
 

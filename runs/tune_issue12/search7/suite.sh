@@ -1,14 +1,15 @@
 #!/bin/bash
 # usage: runs/tune_issue12/search7/suite.sh NAME [--set tracking.K=V ...]
 # scores the default with the given overrides on data/val_up and the nine rotated val sets
-# of data/suite (two at a time), one CSV per set (in $SUITE_OUT, default this folder), then
+# of data/suite (two at a time), one CSV per set (in $SUITE_OUT, default this folder; the
+# tracker in $SUITE_TRACKER, default "default"), then
 # prints the search-5 rule's numbers
 cd "$(dirname "$0")/../../.."
 name=$1; shift
 out=${SUITE_OUT:-runs/tune_issue12/search7}  # where the CSVs go
 sets="data/val_up $(ls -d data/suite/val_*)"
 for s in $sets; do echo $s; done | OMP_NUM_THREADS=1 xargs -P 2 -I{} sh -c \
-  ".venv/bin/eqtrack evaluate-rotation --root {} --tracker default $* --csv $out/suite10_${name}_\$(basename {}).csv > /dev/null 2>&1"
+  ".venv/bin/eqtrack evaluate-rotation --root {} --tracker ${SUITE_TRACKER:-default} $* --csv $out/suite10_${name}_\$(basename {}).csv > /dev/null 2>&1"
 .venv/bin/python - "$out" "$name" <<'PY'
 import csv, glob, sys
 out, name = sys.argv[1:]
