@@ -50,11 +50,16 @@ class SampleFilter:
 
     def __init__(self, num: int, step: float, cells: int, sigma: float, lam: float,
                  anchor: float = 0.0, periodic: bool = False, reach: float = 0.0) -> None:
-        if (num < 3 or (num % 2 == 0 and not periodic) or step <= 0 or cells < 2 or sigma <= 0
-                or lam <= 0 or reach < 0):
-            raise ValueError(f"sample filter: num must be >= 3 (odd unless periodic), step > 0, "
-                             f"cells >= 2, sigma and lam > 0, reach >= 0; got {num}, {step}, "
-                             f"{cells}, {sigma}, {lam}, {reach}")
+        for bad, what in ((num < 3, f"num must be >= 3, got {num}"),
+                          (num % 2 == 0 and not periodic,
+                           f"num must be odd unless the samples are periodic, got {num}"),
+                          (step <= 0, f"step must be > 0, got {step}"),
+                          (cells < 2, f"cells must be >= 2, got {cells}"),
+                          (sigma <= 0 or lam <= 0,
+                           f"sigma and lam must be > 0, got {sigma}, {lam}"),
+                          (reach < 0, f"reach must be >= 0, got {reach}")):
+            if bad:
+                raise ValueError(f"sample filter: {what}")
         self.num, self.step, self.cells, self.lam = num, float(step), cells, float(lam)
         self.periodic = bool(periodic)
         self.exponents = np.arange(num) - num // 2
