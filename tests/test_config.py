@@ -56,6 +56,7 @@ def test_override_of_unknown_key_is_an_error():
     ("tracking.turn_filter_reach=200", "turn_filter_reach must lie in \\[0, 180\\] degrees, "
                                        "got 200"),
     ("tracking.turn_filter_num=72", "turn_filter_num must be odd in 3..65, got 72"),
+    ("tracking.turn_filter_context=0.1", "turn_filter_context must lie in \\[0.5, 4\\], got 0.1"),
 ])
 def test_bad_values_are_errors(override, match):
     with pytest.raises(ConfigError, match=match):

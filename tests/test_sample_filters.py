@@ -104,6 +104,16 @@ def test_a_circle_of_samples_reads_a_turn_of_the_target_without_falling_short(ea
     assert abs(near) <= 20.0 + 2.5 and (abs(turn) > 20.0 or abs(near - turn) < 2.0), near
 
 
+def test_turn_filter_context_cuts_squares_that_many_times_wider(easy_sequence):
+    frame, box = easy_sequence.frames[0], easy_sequence.boxes[0]
+    center, size = box[:2] + box[2:] / 2, box[2:]
+    wide, plain = TurnFilter(context=2.0), TurnFilter()
+    np.testing.assert_array_equal(wide.samples(frame, center, size, 10.0),
+                                  plain.samples(frame, center, 2.0 * size, 10.0))
+    with pytest.raises(ValueError, match="context must be > 0, got 0"):
+        TurnFilter(context=0.0)
+
+
 def test_a_circle_of_samples_needs_them_to_close_the_circle():
     with pytest.raises(ValueError, match="num x step = 360 degrees, got 31 x 2.0"):
         TurnFilter(num=31, step=2.0, circle=True)

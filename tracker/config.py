@@ -138,6 +138,9 @@ class TrackingConfig:
     turn_filter_circle: bool = False
     # the largest turn a frame the turn filter answers, degrees (0: as far as its samples reach)
     turn_filter_reach: float = 0.0
+    # the turn filter's squares' side as a factor of sqrt(w h): above 1 they hold the scene
+    # around the target too (which turns with it under a rolling camera, not when it turns alone)
+    turn_filter_context: float = 1.0
     # every N frames (0 = never) blend the angle's template bank towards the current target
     rotation_refresh: int = 0
     rotation_refresh_rate: float = 0.3
@@ -366,6 +369,8 @@ def _validate(cfg: Config) -> Config:
         (not t.turn_filter_circle or abs(t.turn_filter_num * t.turn_filter_step - 360.0) < 1e-6,
          f"tracking.turn_filter_circle needs turn_filter_num x turn_filter_step = 360 degrees, "
          f"got {t.turn_filter_num} x {t.turn_filter_step}"),
+        (0.5 <= t.turn_filter_context <= 4.0,
+         f"tracking.turn_filter_context must lie in [0.5, 4], got {t.turn_filter_context}"),
         (0.0 <= t.turn_filter_reach <= 180.0,
          f"tracking.turn_filter_reach must lie in [0, 180] degrees, got {t.turn_filter_reach}"),
         (0.0 < t.turn_filter_lr <= 1.0, "tracking.turn_filter_lr must lie in (0, 1]"),

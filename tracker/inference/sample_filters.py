@@ -172,15 +172,20 @@ class TurnFilter(SampleFilter):
     ``estimate(x)`` is the target's turn since the filter last learnt, ``step * offset(x)``
     degrees CCW. ``circle``: the samples go all the way round (``num * step`` must be 360), a
     periodic sample set whose estimates do not shrink towards no turn; ``reach`` (degrees, 0:
-    none): the largest turn a frame it answers.
+    none): the largest turn a frame it answers. ``context`` (> 0): the squares' side as a factor
+    of ``sqrt(w * h)``; above 1 they hold the scene around the target too, which turns with it
+    when the camera rolls and stands still when the target turns on its own.
     """
 
     def __init__(self, num: int = 21, step: float = 3.0, cells: int = 8,
                  sigma: float = 0.25, lam: float = 0.01, anchor: float = 0.0,
-                 circle: bool = False, reach: float = 0.0) -> None:
+                 circle: bool = False, reach: float = 0.0, context: float = 1.0) -> None:
         if circle and abs(num * step - 360.0) > 1e-6:
             raise ValueError(f"turn filter: a circle of samples needs num x step = 360 degrees, "
                              f"got {num} x {step}")
+        if context <= 0:
+            raise ValueError(f"turn filter: context must be > 0, got {context}")
+        self.context = float(context)
         super().__init__(num, step, cells, sigma, lam, anchor, periodic=circle,
                          reach=reach / step)
         hann = np.hanning(cells + 2)[1:-1]
@@ -189,7 +194,7 @@ class TurnFilter(SampleFilter):
     def samples(self, image: np.ndarray, center, size, angle: float = 0.0,
                 border=(0.0, 0.0, 0.0)) -> np.ndarray:
         side = self.cells * CELL
-        s = float(np.sqrt(float(size[0]) * float(size[1]))) * (side + 2) / side
+        s = self.context * float(np.sqrt(float(size[0]) * float(size[1]))) * (side + 2) / side
         return self._cut(image, center, [[s, s]], float(angle) + self.step * self.exponents,
                          border)
 

@@ -123,7 +123,8 @@ class SiamFCTracker(SiameseTracker):
             self.turn_filter = TurnFilter(cfg.turn_filter_num, cfg.turn_filter_step,
                                           cfg.turn_filter_cells, cfg.turn_filter_sigma,
                                           cfg.turn_filter_lambda, cfg.turn_filter_anchor,
-                                          cfg.turn_filter_circle, cfg.turn_filter_reach)
+                                          cfg.turn_filter_circle, cfg.turn_filter_reach,
+                                          cfg.turn_filter_context)
             self.turn_filter.fit(self._turn_samples(img), 1.0)
             self.turn_rate = 0.0  # degrees a frame (turn_filter_velocity)
         self.filter = self.hog = self.filter_peak = None
