@@ -371,12 +371,14 @@ def test_turn_filter_follows_the_turning_card_without_the_bank(turning):
 
 
 def test_a_circle_of_turn_samples_keeps_up_with_a_steady_turn(turning):
-    # the segment of 31 samples above ends near 63 of the card's 80 degrees (each estimate
-    # pulled towards no turn by the Hann weight over its samples); a periodic set has no such
-    # weight and follows the turn to within a few degrees
+    # with samples of the target's own size (context 1), a segment of 31 samples ends near 63
+    # of the card's 80 degrees (each estimate pulled towards no turn by the Hann weight over
+    # its samples); a periodic set has no such weight and follows the turn to within a few
+    # degrees
     t = build_tracker(checkpoint="default", overrides=[
         "tracking.rotation_search=turn_filter", "tracking.turn_filter_circle=true",
-        "tracking.turn_filter_num=72", "tracking.turn_filter_step=5"])
+        "tracking.turn_filter_num=72", "tracking.turn_filter_step=5",
+        "tracking.turn_filter_context=1.0"])
     t.init(turning.frames[0], turning.boxes[0])
     true = turning.rotated[:, 4] - turning.rotated[0, 4]
     errors = []

@@ -9,5 +9,8 @@ for name, f in [('ien', 'runs/campaign_w025/best.pt'), ('plain', 'runs/equal_res
     e = torch.load(f, weights_only=True)
     e.pop('optimizer', None)
     e['config']['tracking'] = dict(d['config']['tracking'])
+    # the README's side-by-side table was run before the default's samples widened (fifth
+    # session): keep the turn filter's samples the target's own size, as they were then
+    e['config']['tracking']['turn_filter_context'] = 1.0
     torch.save(e, f'data/side/{name}.pt')
     print(name, e['step'], e.get('val_auc'))
