@@ -335,6 +335,22 @@ def test_a_diverging_run_stops_with_one_line_and_keeps_its_last_good_checkpoint(
     assert not (tmp_path / "out" / "final.pt").exists()
 
 
+def test_resume_of_a_run_killed_before_its_final_checkpoint_writes_it(tmp_path):
+    # a kill can land after the last latest.pt and before final.pt; the resume finds no step
+    # left and must still write final.pt, with the same weights
+    cfg = write_tiny(tmp_path, steps=4, checkpoint_every=2)
+    out = tmp_path / "run"
+    assert run_train("--config", cfg, "--out", out, "--quiet").returncode == 0
+    want = torch.load(out / "final.pt", weights_only=True)["model"]
+    (out / "final.pt").unlink()
+    proc = run_train("--config", cfg, "--out", out, "--quiet", "--resume", out / "latest.pt")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = torch.load(out / "final.pt", weights_only=True)
+    assert got["step"] == 4
+    for k in want:
+        assert torch.equal(want[k], got["model"][k]), k
+
+
 def test_fault_drill_sigkill_at_random_points_then_resume_loses_nothing(tmp_path):
     """Kill training with SIGKILL at seeded random moments (some land while a checkpoint is
     written), resume each time from what is on disk, and end with the weights and log of an

@@ -184,7 +184,16 @@ class Trainer:
 
         t = self.cfg.train
         if self.step >= t.steps:
-            log.info("already at step %d of %d: nothing to do", self.step, t.steps)
+            if self.rank == 0 and self.step == t.steps and not (self.out / "final.pt").is_file():
+                # killed between the last latest.pt and final.pt: without this the run's
+                # shippable file would never be written, since every resume finds no step left
+                self.out.mkdir(parents=True, exist_ok=True)
+                self._check_finite()
+                save_checkpoint(self.out / "final.pt", self.model, self.cfg, step=self.step)
+                log.info("already at step %d of %d: wrote the missing %s", self.step, t.steps,
+                         self.out / "final.pt")
+            else:
+                log.info("already at step %d of %d: nothing to do", self.step, t.steps)
             return
         data = PairBatches(self.sampler, t.batch_size, self.step, t.steps - self.step,
                            self.rank, self.world)
