@@ -353,18 +353,25 @@ def test_too_small_an_angle_noise_is_a_config_error():
                                  "tracking.rotation_noise=0.01"])
 
 
-def test_turn_filter_follows_the_turning_card_without_the_bank(turning):
-    # the angle from the turn filter on hand-crafted cells: no template bank is built and no
-    # group features are asked of the backbone, and the shipped model's angle follows the turn
-    t = build_tracker(checkpoint="default", overrides=["tracking.rotation_search=turn_filter"])
-    assert t.estimates_angle and t.orientation is None and t.turn_filter is None
-    calls = record_search_calls(t)
+def _follow_the_card(t, turning):
+    """Track the turning card; its true angle per frame (degrees from the first) and the
+    tracker's absolute angle error on every frame after the first."""
     t.init(turning.frames[0], turning.boxes[0])
     true = turning.rotated[:, 4] - turning.rotated[0, 4]
     errors = []
     for f, a in zip(turning.frames[1:], true[1:]):
         t.update(f)
         errors.append(float(angle_error(t.angle, a)))
+    return true, errors
+
+
+def test_turn_filter_follows_the_turning_card_without_the_bank(turning):
+    # the angle from the turn filter on hand-crafted cells: no template bank is built and no
+    # group features are asked of the backbone, and the shipped model's angle follows the turn
+    t = build_tracker(checkpoint="default", overrides=["tracking.rotation_search=turn_filter"])
+    assert t.estimates_angle and t.orientation is None and t.turn_filter is None
+    calls = record_search_calls(t)
+    true, errors = _follow_the_card(t, turning)
     assert not any(groups for _, groups in calls)
     # 80 degrees over 40 frames: the estimate turns most of the way and never flips
     assert t.angle > 0.6 * true[-1] and max(errors) < 25.0, (t.angle, max(errors))
@@ -379,12 +386,7 @@ def test_a_circle_of_turn_samples_keeps_up_with_a_steady_turn(turning):
         "tracking.rotation_search=turn_filter", "tracking.turn_filter_circle=true",
         "tracking.turn_filter_num=72", "tracking.turn_filter_step=5",
         "tracking.turn_filter_context=1.0"])
-    t.init(turning.frames[0], turning.boxes[0])
-    true = turning.rotated[:, 4] - turning.rotated[0, 4]
-    errors = []
-    for f, a in zip(turning.frames[1:], true[1:]):
-        t.update(f)
-        errors.append(float(angle_error(t.angle, a)))
+    true, errors = _follow_the_card(t, turning)
     assert t.angle > 0.85 * true[-1] and max(errors) < 12.0, (t.angle, max(errors))
 
 

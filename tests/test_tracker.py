@@ -120,39 +120,26 @@ def test_unknown_scale_search_is_a_config_error_naming_the_value():
 
 
 @pytest.mark.parametrize("rotation_aware", [False, True])
-def test_scale_templates_track_with_one_search_crop_a_frame(easy_sequence, rotation_aware):
-    # the scale hypotheses live in the templates: one crop goes through the backbone per frame,
-    # against scale_num templates of equal energy, and the shipped model still follows the card
+@pytest.mark.parametrize("scale_search", ["templates", "filter"])
+def test_scale_templates_and_filter_track_with_one_search_crop_a_frame(easy_sequence,
+                                                                       scale_search,
+                                                                       rotation_aware):
+    # the scale hypotheses live in the templates (scale_num of them, of equal energy) or in the
+    # scale filter (one template): either way one crop a frame goes through the backbone, and
+    # the shipped model still follows the card
     t = build_tracker(checkpoint="default",
-                      overrides=["tracking.scale_search=templates",
+                      overrides=[f"tracking.scale_search={scale_search}",
                                  f"tracking.rotation_aware={str(rotation_aware).lower()}"])
     calls = record_search_calls(t)
     seq = easy_sequence
     t.init(seq.frames[0], seq.boxes[0])
-    n = t.cfg.scale_num
+    n = t.cfg.scale_num if scale_search == "templates" else 1
     assert t.kernel.shape[0] == n
     norms = t.kernel.flatten(1).norm(dim=1)
     np.testing.assert_allclose(norms.numpy(), norms[n // 2].item(), rtol=1e-5)
     calls.clear()
     boxes = np.array([t.update(f) for f in seq.frames[1:]])
-    assert [n for n, _ in calls] == [1] * (len(seq.frames) - 1)
-    assert iou_xywh(boxes, seq.boxes[1:]).mean() > 0.5
-
-
-@pytest.mark.parametrize("rotation_aware", [False, True])
-def test_scale_filter_tracks_with_one_search_crop_a_frame(easy_sequence, rotation_aware):
-    # the size comes from the scale filter, not from crops: one crop a frame reaches the
-    # backbone against the one template, and the shipped model still follows the card
-    t = build_tracker(checkpoint="default",
-                      overrides=["tracking.scale_search=filter",
-                                 f"tracking.rotation_aware={str(rotation_aware).lower()}"])
-    calls = record_search_calls(t)
-    seq = easy_sequence
-    t.init(seq.frames[0], seq.boxes[0])
-    assert t.kernel.shape[0] == 1
-    calls.clear()
-    boxes = np.array([t.update(f) for f in seq.frames[1:]])
-    assert [n for n, _ in calls] == [1] * (len(seq.frames) - 1)
+    assert [k for k, _ in calls] == [1] * (len(seq.frames) - 1)
     assert iou_xywh(boxes, seq.boxes[1:]).mean() > 0.5
 
 

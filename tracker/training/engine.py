@@ -188,8 +188,7 @@ class Trainer:
                 # killed between the last latest.pt and final.pt: without this the run's
                 # shippable file would never be written, since every resume finds no step left
                 self.out.mkdir(parents=True, exist_ok=True)
-                self._check_finite()
-                save_checkpoint(self.out / "final.pt", self.model, self.cfg, step=self.step)
+                self._save_final()
                 log.info("already at step %d of %d: wrote the missing %s", self.step, t.steps,
                          self.out / "final.pt")
             else:
@@ -243,9 +242,7 @@ class Trainer:
                                 "--resume)", stop.signal, self.step, self.out / "latest.pt")
                     raise KeyboardInterrupt(stop.signal)
             if self.step == t.steps and self.rank == 0:
-                # weights and config only: the file to ship or track with
-                self._check_finite()
-                save_checkpoint(self.out / "final.pt", self.model, self.cfg, step=self.step)
+                self._save_final()
         finally:
             stop.restore()
             bar.close()
@@ -253,6 +250,11 @@ class Trainer:
                 log_file.close()
             if board is not None:
                 board.close()
+
+    def _save_final(self) -> None:
+        """``OUT/final.pt``, weights and config only: the file to ship or track with."""
+        self._check_finite()
+        save_checkpoint(self.out / "final.pt", self.model, self.cfg, step=self.step)
 
     def _refuse_a_used_out(self) -> None:
         """A fresh run never overwrites another run's checkpoints: an ``out_dir`` that holds
