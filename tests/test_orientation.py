@@ -1,6 +1,8 @@
 """Orientation estimation from group-resolved features."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -365,16 +367,61 @@ def _follow_the_card(t, turning):
     return true, errors
 
 
-def test_turn_filter_follows_the_turning_card_without_the_bank(turning):
+UPRIGHT = ["tracking.turn_filter_upright=0.01", "tracking.turn_filter_upright_rate=0.3"]
+
+
+@pytest.mark.parametrize("upright", [[], UPRIGHT], ids=["alone", "with_upright_hypothesis"])
+def test_turn_filter_follows_the_turning_card_without_the_bank(turning, upright):
     # the angle from the turn filter on hand-crafted cells: no template bank is built and no
-    # group features are asked of the backbone, and the shipped model's angle follows the turn
-    t = build_tracker(checkpoint="default", overrides=["tracking.rotation_search=turn_filter"])
+    # group features are asked of the backbone, and the shipped model's angle follows the turn;
+    # the upright hypothesis lets a turn that the template sees through
+    t = build_tracker(checkpoint="default",
+                      overrides=["tracking.rotation_search=turn_filter", *upright])
     assert t.estimates_angle and t.orientation is None and t.turn_filter is None
     calls = record_search_calls(t)
     true, errors = _follow_the_card(t, turning)
     assert not any(groups for _, groups in calls)
     # 80 degrees over 40 frames: the estimate turns most of the way and never flips
     assert t.angle > 0.6 * true[-1] and max(errors) < 25.0, (t.angle, max(errors))
+
+
+def _drifted_on_a_still_card(overrides: list[str], drift: float = 20.0):
+    """A tracker on the card of ``TURNING`` that does not turn, whose turn filter is made to
+    believe, right after the first frame, that the upright card stands at ``drift`` degrees (its
+    angle set there and its model refit from samples cut there): the state a wandering estimate
+    leaves. Returns the tracker, its answered angles over 30 frames and its last box."""
+    still = generate_sequence(dataclasses.replace(TURNING, rotation_speed=0.0), seed=3)
+    t = build_tracker(checkpoint="default", overrides=overrides)
+    t.init(still.frames[0], still.boxes[0])
+    t.turn_track = t.angle = drift
+    t.turn_filter.fit(t._turn_samples(still.frames[0]), 1.0)
+    answered = []
+    for f in still.frames[1:31]:
+        box = t.update(f)
+        answered.append(t.angle)
+    return t, answered, box
+
+
+def test_the_upright_hypothesis_answers_zero_for_a_turn_the_target_did_not_make():
+    base = ["tracking.rotation_search=turn_filter", "tracking.rotation_aware=true"]
+    # alone, the turn filter keeps the angle it was made to believe in: nothing in its own
+    # online model says the card never turned
+    _, alone, _ = _drifted_on_a_still_card(base)
+    assert min(abs(a) for a in alone[-10:]) > 10.0, alone
+    # a turn must first prove itself to the first frame's template, which sees the card
+    # upright frame after frame (a negative advantage): the tracker answers 0, and so the
+    # unturned box, throughout, while the filter still holds its own angle
+    t, judged, box = _drifted_on_a_still_card(base + UPRIGHT)
+    assert all(a == 0.0 for a in judged), judged
+    assert abs(t.turn_track) > 10.0 and t.upright_advantage < 0.0
+    assert tuple(box[2:]) == pytest.approx(tuple(t.target_sz))
+
+
+def test_the_upright_hypothesis_needs_one_search_crop_a_frame():
+    with pytest.raises(ConfigError, match="turn_filter_upright needs tracking.scale_search "
+                                          "filter or templates"):
+        build_tracker(checkpoint="default", overrides=[
+            "tracking.rotation_search=turn_filter", "tracking.scale_search=pyramid", *UPRIGHT])
 
 
 def test_a_circle_of_turn_samples_keeps_up_with_a_steady_turn(turning):

@@ -141,6 +141,14 @@ class TrackingConfig:
     # the turn filter's squares' side as a factor of sqrt(w h): above 1 they hold the scene
     # around the target too (which turns with it under a rolling camera, not when it turns alone)
     turn_filter_context: float = 1.0
+    # > 0: an upright hypothesis beside the turn filter's angle, judged by the network's own
+    # first-frame template: each frame the search region is also cut at the other of the two
+    # angles (the filter's, absolute 0) and the Siamese peaks compared,
+    # (peak(angle) - peak(0)) / |peak(angle)|, averaged at turn_filter_upright_rate (1 = this
+    # frame only); while the average is below this margin the tracker answers and searches
+    # at 0 while the filter keeps following its own angle (costs a second search crop)
+    turn_filter_upright: float = 0.0
+    turn_filter_upright_rate: float = 1.0
     # every N frames (0 = never) blend the angle's template bank towards the current target
     rotation_refresh: int = 0
     rotation_refresh_rate: float = 0.3
@@ -375,6 +383,11 @@ def _validate(cfg: Config) -> Config:
          f"tracking.turn_filter_reach must lie in [0, 180] degrees, got {t.turn_filter_reach}"),
         (0.0 < t.turn_filter_lr <= 1.0, "tracking.turn_filter_lr must lie in (0, 1]"),
         (0.0 <= t.turn_filter_anchor < 1.0, "tracking.turn_filter_anchor must lie in [0, 1)"),
+        (0.0 <= t.turn_filter_upright < 1.0,
+         f"tracking.turn_filter_upright must lie in [0, 1), got {t.turn_filter_upright}"),
+        (0.0 < t.turn_filter_upright_rate <= 1.0,
+         "tracking.turn_filter_upright_rate must lie in (0, 1], got "
+         f"{t.turn_filter_upright_rate}"),
         (1 <= t.turn_filter_passes <= 5,
          f"tracking.turn_filter_passes must lie in 1..5, got {t.turn_filter_passes}"),
         (0.0 <= t.turn_filter_velocity <= 1.0,

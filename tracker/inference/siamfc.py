@@ -55,7 +55,10 @@ class SiamFCTracker(SiameseTracker):
     features (:class:`tracker.inference.orientation.OrientationEstimator`,
     ``rotation_search = "bank"``) or from a turn filter
     (:class:`tracker.inference.sample_filters.TurnFilter`, ``"turn_filter"``) sampled at the new
-    position before the scale, damped by ``turn_filter_lr`` and refit after it. The network
+    position before the scale, damped by ``turn_filter_lr`` and refit after it; with
+    ``turn_filter_upright`` > 0 the tracker answers 0 instead of the filter's angle
+    (``turn_track``) until the first-frame template prefers that angle to 0
+    (:meth:`_weigh_upright`). The network
     runs in ``backend`` (default ``tracking.backend``, see :mod:`tracker.inference.runtime`).
     The state stays finite whatever the image holds: the centre is kept inside the image and
     the size within ``[min_size, 10 x image]``. ``clock`` holds the seconds spent per stage.
@@ -78,6 +81,9 @@ class SiamFCTracker(SiameseTracker):
         self.estimates_angle = cfg.estimate_rotation or cfg.rotation_aware
         self.turn_by_filter = self.estimates_angle and cfg.rotation_search == "turn_filter"
         self.turn_filter = None  # with rotation_search = "turn_filter", made at init
+        if self.turn_by_filter and cfg.turn_filter_upright > 0 and cfg.scale_search == "pyramid":
+            raise ConfigError("tracking.turn_filter_upright needs tracking.scale_search filter "
+                              "or templates (one search crop a frame)")
         if self.estimates_angle and not self.turn_by_filter:
             try:
                 self.orientation = OrientationEstimator(self.net.backbone, cfg.rotation_step,
@@ -125,6 +131,10 @@ class SiamFCTracker(SiameseTracker):
                                           cfg.turn_filter_lambda, cfg.turn_filter_anchor,
                                           cfg.turn_filter_circle, cfg.turn_filter_reach,
                                           cfg.turn_filter_context)
+            # the filter's own angle; the answered one (angle) is 0 instead while the upright
+            # hypothesis holds (turn_filter_upright)
+            self.turn_track = 0.0
+            self.upright_advantage = 0.0
             self.turn_filter.fit(self._turn_samples(img), 1.0)
             self.turn_rate = 0.0  # degrees a frame (turn_filter_velocity)
         self.filter = self.hog = self.filter_peak = None
@@ -175,8 +185,8 @@ class SiamFCTracker(SiameseTracker):
     def _turn_samples(self, img: np.ndarray, ahead: float = 0.0) -> np.ndarray:
         """The turn filter's samples of the target about its current angle plus ``ahead``
         degrees: ``[turn_filter_num, D]``."""
-        return self.turn_filter.samples(img, self.center, self.object_sz, self.angle + ahead,
-                                        self.avg_color)
+        return self.turn_filter.samples(img, self.center, self.object_sz,
+                                        self.turn_track + ahead, self.avg_color)
 
     def _bank_crop(self, img: np.ndarray) -> torch.Tensor:
         """The template region with room for any rotation, turned by the current angle (so the
@@ -211,6 +221,7 @@ class SiamFCTracker(SiameseTracker):
         clock.lap("head")
         responses = responses[:, 0].float().cpu().numpy()
         self._prepare_window(responses.shape[-1])
+        raw = responses
 
         up = self.window.shape[0]
         responses = self._upsample(responses)
@@ -224,6 +235,8 @@ class SiamFCTracker(SiameseTracker):
             scale_id = int(np.argmax(peaks))
             crop_id = 0 if self.scale_templates else scale_id
 
+        if self.turn_filter is not None and cfg.turn_filter_upright > 0:
+            self._weigh_upright(img, float(raw[scale_id].max()), turn, sides[crop_id], scale_id)
         response = _as_distribution(responses[scale_id])
         if self.filter is not None:
             spec = self.filter.spectrum(feats[crop_id].float().numpy())
@@ -266,7 +279,10 @@ class SiamFCTracker(SiameseTracker):
             for _ in range(cfg.turn_filter_passes):
                 change += self.turn_filter.estimate(self._turn_samples(img, change))
             # kept in [-180, 180), as the bank keeps it
-            self.angle = (self.angle + cfg.turn_filter_lr * change + 180.0) % 360.0 - 180.0
+            track = self.turn_track + cfg.turn_filter_lr * change
+            self.turn_track = (track + 180.0) % 360.0 - 180.0
+            margin = cfg.turn_filter_upright
+            self.angle = 0.0 if 0 < margin and self.upright_advantage < margin else self.turn_track
             v = cfg.turn_filter_velocity
             self.turn_rate = (1 - v) * self.turn_rate + v * cfg.turn_filter_lr * change
 
@@ -297,6 +313,31 @@ class SiamFCTracker(SiameseTracker):
             box = cxcywh_to_xywh(np.concatenate([self.center, self.target_sz]))
         clock.lap("post")
         return box
+
+    def _weigh_upright(self, img: np.ndarray, peak: float, turn: float, side: float,
+                       scale_id: int) -> None:
+        """One frame's evidence for the turn filter's angle against absolute 0: the Siamese
+        peak ``peak`` of this frame's search crop (turned by ``turn``, one of the two) against
+        that of a second crop at the other angle, same centre and side (``x_sz * side``), head
+        output ``scale_id``; their relative difference enters ``upright_advantage``, the
+        running mean (rate ``turn_filter_upright_rate``) that :meth:`update` compares with
+        the margin ``turn_filter_upright``. The template is the first frame's, upright, so
+        neither angle is favoured by what the tracker learnt online."""
+        cfg, track = self.cfg, self.turn_track
+        gain = 0.0  # the two hypotheses coincide: no evidence either way
+        if track != 0.0:
+            other = track if turn == 0.0 else 0.0
+            crop = crop_square(img, self.center, self.x_sz * side, cfg.instance_size,
+                               self.avg_color, other)
+            self.clock.lap("crop")
+            feat, _ = self.runtime.search_crops([crop])
+            self.clock.lap("backbone")
+            seen = float(self.runtime.head(self.kernel, feat)[scale_id, 0].float().max())
+            self.clock.lap("head")
+            at_track, at_zero = (seen, peak) if turn == 0.0 else (peak, seen)
+            gain = (at_track - at_zero) / max(abs(at_track), 1e-12)
+        r = cfg.turn_filter_upright_rate
+        self.upright_advantage = (1.0 - r) * self.upright_advantage + r * gain
 
     def _filter_confident(self, peak: float) -> bool:
         """Whether this frame's fused peak (a distribution's maximum) clears the gate; every
