@@ -376,7 +376,8 @@ def test_turn_filter_follows_the_turning_card_without_the_bank(turning, upright)
     # group features are asked of the backbone, and the shipped model's angle follows the turn;
     # the upright hypothesis lets a turn that the template sees through
     t = build_tracker(checkpoint="default",
-                      overrides=["tracking.rotation_search=turn_filter", *upright])
+                      overrides=["tracking.rotation_aware=true",
+                                 "tracking.rotation_search=turn_filter", *upright])
     assert t.estimates_angle and t.orientation is None and t.turn_filter is None
     calls = record_search_calls(t)
     true, errors = _follow_the_card(t, turning)
@@ -421,7 +422,8 @@ def test_the_upright_hypothesis_needs_one_search_crop_a_frame():
     with pytest.raises(ConfigError, match="turn_filter_upright needs tracking.scale_search "
                                           "filter or templates"):
         build_tracker(checkpoint="default", overrides=[
-            "tracking.rotation_search=turn_filter", "tracking.scale_search=pyramid", *UPRIGHT])
+            "tracking.rotation_aware=true", "tracking.rotation_search=turn_filter",
+            "tracking.scale_search=pyramid", *UPRIGHT])
 
 
 def test_a_circle_of_turn_samples_keeps_up_with_a_steady_turn(turning):
@@ -430,7 +432,8 @@ def test_a_circle_of_turn_samples_keeps_up_with_a_steady_turn(turning):
     # its samples); a periodic set has no such weight and follows the turn to within a few
     # degrees
     t = build_tracker(checkpoint="default", overrides=[
-        "tracking.rotation_search=turn_filter", "tracking.turn_filter_circle=true",
+        "tracking.rotation_aware=true", "tracking.rotation_search=turn_filter",
+        "tracking.turn_filter_circle=true",
         "tracking.turn_filter_num=72", "tracking.turn_filter_step=5",
         "tracking.turn_filter_context=1.0"])
     true, errors = _follow_the_card(t, turning)
