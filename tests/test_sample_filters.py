@@ -142,3 +142,63 @@ def test_an_anchored_filter_answers_with_its_first_fit_mixed_in():
                                rtol=1e-6, atol=1e-9)
     with pytest.raises(ValueError, match="anchor must lie in"):
         TurnFilter(anchor=1.0)
+
+
+def test_window_features_of_a_rectangular_grid_equal_those_of_its_square_parts():
+    # a 6 x 3 grid is two 3 x 3 grids stacked: the gradient histograms of the cells away from
+    # the seam, and every cell's colour, do not depend on the grid around them
+    rng = np.random.default_rng(3)
+    tall = rng.integers(0, 256, (1, 6 * 4 + 2, 3 * 4 + 2, 3), dtype=np.uint8)
+    feats = window_features(tall, (6, 3), 4)
+    assert feats.shape == (1, 12, 6, 3)
+    top = window_features(np.ascontiguousarray(tall[:, :3 * 4 + 2]), 3, 4)
+    bottom = window_features(np.ascontiguousarray(tall[:, 3 * 4:]), 3, 4)
+    np.testing.assert_array_equal(feats[0, 9:, :3], top[0, 9:])
+    np.testing.assert_array_equal(feats[0, 9:, 3:], bottom[0, 9:])
+    # histograms are normalized over 3 x 3 cells, so only rows 0 and 5 see an edge the
+    # halves see too
+    np.testing.assert_allclose(feats[0, :9, 0, 1], top[0, :9, 0, 1], atol=1e-6)
+    with pytest.raises(ValueError, match="6 x 3 cells of 4 pixels"):
+        window_features(tall[:, :-1], (6, 3), 4)
+
+
+def test_a_scale_filter_with_the_targets_aspect_has_cells_shaped_like_it():
+    assert ScaleFilter(cells=8).grid == (8, 8)
+    tall = ScaleFilter(cells=8, aspect=0.4)
+    assert tall.grid == (13, 5)  # 65 cells, about 8 x 8, twice the cells along its height
+    assert ScaleFilter(cells=8, aspect=2.5).grid == (5, 13)
+    assert ScaleFilter(cells=8, aspect=0.01).grid == (32, 2)  # bounded either way
+    with pytest.raises(ValueError, match="aspect must be > 0, got 0"):
+        ScaleFilter(aspect=0.0)
+
+
+@pytest.mark.parametrize("zoom", [1.08, 1 / 1.08, 1.15, 1 / 1.15])
+@pytest.mark.parametrize("options", [{"aspect": 0.35}, {"antialias": True},
+                                     {"aspect": 0.35, "antialias": True}])
+def test_scale_filter_options_read_a_zoom_of_a_tall_target(easy_sequence, zoom, options):
+    # the easy target's middle third as a tall target of aspect 0.35; every filter falls a
+    # little short of a zoom (the Hann weight over its samples): the square grid of 8 x 8
+    # cells by 1.05 steps at 1.15 on this target, so the bound is one and a half steps
+    frame, box = easy_sequence.frames[0], easy_sequence.boxes[0]
+    center, size = box[:2] + box[2:] / 2, np.array([0.35 * box[3], box[3]])
+    f = ScaleFilter(num=17, step=1.03, **options)
+    f.fit(f.samples(frame, center, size), 1.0)
+    got = f.estimate(f.samples(_zoomed(frame, center, zoom), center, size))
+    assert np.sign(np.log(got)) == np.sign(np.log(zoom)), got
+    assert abs(np.log(got / zoom)) < 1.5 * np.log(1.03), got
+
+
+def test_an_antialiased_crop_averages_what_a_bilinear_one_skips():
+    # pixel noise shrunk 3x: bilinear sampling keeps most of its contrast (it reads about one
+    # pixel in nine), area averaging over 3 x 3 blocks takes two thirds of it away
+    noise = np.random.default_rng(4).integers(0, 256, (120, 120, 3), dtype=np.uint8)
+    plain = crop_rects(noise, (60.0, 60.0), [[96.0, 96.0]], (32, 32)).astype(float)
+    smooth = crop_rects(noise, (60.0, 60.0), [[96.0, 96.0]], (32, 32),
+                        antialias=True).astype(float)
+    assert smooth.std() < 0.45 * plain.std(), (plain.std(), smooth.std())
+    assert abs(smooth.mean() - plain.mean()) < 3
+    # a crop that does not shrink the image is the bilinear one
+    np.testing.assert_array_equal(
+        crop_rects(noise, (60.3, 50.8), [[20.0, 30.0]], (32, 32), angle=15.0, antialias=True),
+        crop_rects(noise, (60.3, 50.8), [[20.0, 30.0]], (32, 32), angle=15.0))
+

@@ -73,6 +73,10 @@ class TrackingConfig:
     scale_filter_rate: float = 0.025
     scale_filter_sigma: float = 0.25  # the label's width in samples over sqrt(scale_filter_num)
     scale_filter_lambda: float = 0.01
+    # samples shaped like the target (about scale_filter_cells ** 2 cells, DSST's way) instead
+    # of squashed into a square, and cut with area averaging instead of bilinear sampling
+    scale_filter_aspect: bool = False
+    scale_filter_antialias: bool = False
     scale_penalty: float = 0.9745  # multiplies the peak of every scale but the current one
     scale_lr: float = 0.59         # damping of the scale update
     window_influence: float = 0.176  # weight of the cosine window on the response

@@ -60,28 +60,49 @@ def crop_rect(image: np.ndarray, center, size, out_size, border_value=(0.0, 0.0,
 
 
 def crop_rects(image: np.ndarray, center, sizes, out_size, border_value=(0.0, 0.0, 0.0),
-               angle=0.0) -> np.ndarray:
+               angle=0.0, antialias: bool = False) -> np.ndarray:
     """:func:`crop_rect` for ``K`` crops about one centre (the affine maps built at once):
     sizes ``[K, 2]`` and ``angle`` one value or ``[K]`` degrees (either may be given once for
-    all ``K``): uint8 ``[K, H, W, 3]``."""
+    all ``K``): uint8 ``[K, H, W, 3]``.
+
+    ``antialias``: a crop that shrinks the image (more than one image pixel per output pixel
+    along an axis) is warped at an integer multiple ``m`` of the output size and averaged
+    over ``m x m`` blocks, instead of sampled bilinearly; bilinear sampling skips pixels, and
+    skips more the more it shrinks, so crops of one target at several sizes would otherwise
+    differ in sharpness as well as in size."""
     sizes = np.maximum(np.asarray(sizes, dtype=np.float64).reshape(-1, 2), 1e-6)
     angles = np.asarray(angle, dtype=np.float64).reshape(-1)
     k_num = max(len(sizes), len(angles))
     sizes = np.broadcast_to(sizes, (k_num, 2))
+    angles = np.broadcast_to(angles, (k_num,))
     out_w, out_h = int(out_size[0]), int(out_size[1])
+    out = np.empty((k_num, out_h, out_w, 3), dtype=np.uint8)
+    shrink = sizes / np.array([out_w, out_h], dtype=np.float64)[None, :]
+    mults = (np.maximum(np.ceil(shrink.max(axis=1) - 1e-9), 1).astype(int) if antialias
+             else np.ones(k_num, int))
+    for k in range(k_num):
+        m = int(mults[k])
+        if m == 1:
+            _warp(image, center, sizes[k], angles[k], (out_w, out_h), border_value, out[k])
+        else:
+            big = _warp(image, center, sizes[k], angles[k], (out_w * m, out_h * m), border_value)
+            cv2.resize(big, (out_w, out_h), dst=out[k], interpolation=cv2.INTER_AREA)
+    return out
+
+
+def _warp(image: np.ndarray, center, size, angle: float, out_size, border_value,
+          dst: np.ndarray | None = None) -> np.ndarray:
+    """One crop of ``size`` (w, h) image pixels about ``center``, turned by ``angle``, warped
+    bilinearly to ``out_size`` (w, h), into ``dst`` when given: uint8 ``[h, w, 3]``."""
+    out_w, out_h = out_size
     # warpAffine maps pixel centres, which sit at integer + 0.5 in our continuous coordinates
     c = np.array([float(center[0]) - 0.5, float(center[1]) - 0.5])
     c_out = np.array([(out_w - 1) / 2.0, (out_h - 1) / 2.0])
-    r = np.broadcast_to(np.stack([_rotation(-t) for t in angles]), (k_num, 2, 2))
     # row i of the map scaled by output pixels per image pixel along the crop's axis i
-    scales = np.array([out_w, out_h], dtype=np.float64)[None, :] / sizes
-    a = scales[:, :, None] * r
-    m = np.concatenate([a, (c_out[None] - a @ c)[:, :, None]], axis=2)
-    out = np.empty((len(m), out_h, out_w, 3), dtype=np.uint8)
-    for k in range(len(m)):
-        cv2.warpAffine(image, m[k], (out_w, out_h), dst=out[k], flags=cv2.INTER_LINEAR,
-                       borderMode=cv2.BORDER_CONSTANT, borderValue=border_value)
-    return out
+    a = (np.array([out_w, out_h], dtype=np.float64) / size)[:, None] * _rotation(-angle)
+    m = np.concatenate([a, (c_out - a @ c)[:, None]], axis=1)
+    return cv2.warpAffine(image, m, (out_w, out_h), dst=dst, flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=border_value)
 
 
 def _rotation(angle: float) -> np.ndarray:

@@ -47,21 +47,25 @@ def cell_features(crop: np.ndarray, cells: int, cell: int) -> np.ndarray:
     return window_features(win[None], cells, cell)[0]
 
 
-def window_features(wins: np.ndarray, cells: int, cell: int) -> np.ndarray:
+def window_features(wins: np.ndarray, cells, cell: int) -> np.ndarray:
     """The features of :func:`cell_features` for a batch of windows that hold the grid and one
-    pixel of margin on every side: ``wins`` uint8 RGB ``[S, cells * cell + 2, cells * cell + 2,
-    3]`` -> float32 ``[S, ORIENTATIONS + 3, cells, cells]`` (one pass of each NumPy operation
-    for the whole batch, as the scale filter's samples need)."""
-    s_num, side = wins.shape[0], wins.shape[1]
-    span = side - 2
-    if wins.shape[1:] != (side, side, 3) or span != cells * cell:
-        raise ValueError(f"window_features: windows of {cells} x {cell} + 2 pixels expected, "
-                         f"got {wins.shape}")
-    gray = cv2.cvtColor(np.ascontiguousarray(wins).reshape(s_num * side, side, 3),
-                        cv2.COLOR_RGB2GRAY).astype(np.float32).reshape(s_num, side, side) / 255.0
+    pixel of margin on every side: ``wins`` uint8 RGB ``[S, rows * cell + 2, cols * cell + 2,
+    3]`` -> float32 ``[S, ORIENTATIONS + 3, rows, cols]`` (one pass of each NumPy operation
+    for the whole batch, as the scale filter's samples need). ``cells`` is ``rows = cols`` or
+    ``(rows, cols)``: a grid that keeps a tall or wide target's aspect."""
+    rows, cols = (cells, cells) if np.isscalar(cells) else (int(cells[0]), int(cells[1]))
+    s_num, side_h, side_w = wins.shape[:3]
+    span_h, span_w = side_h - 2, side_w - 2
+    if wins.shape[1:] != (side_h, side_w, 3) or (span_h, span_w) != (rows * cell, cols * cell):
+        raise ValueError(f"window_features: windows of {rows} x {cols} cells of {cell} pixels "
+                         f"+ 2 expected, got {wins.shape}")
+    gray = cv2.cvtColor(np.ascontiguousarray(wins).reshape(s_num * side_h, side_w, 3),
+                        cv2.COLOR_RGB2GRAY).astype(np.float32).reshape(s_num, side_h, side_w)
+    gray /= 255.0
     gx = 0.5 * (gray[:, 1:-1, 2:] - gray[:, 1:-1, :-2])
     gy = 0.5 * (gray[:, 2:, 1:-1] - gray[:, :-2, 1:-1])
-    mag, ang = cv2.cartToPolar(gx.reshape(s_num * span, span), gy.reshape(s_num * span, span))
+    mag, ang = cv2.cartToPolar(gx.reshape(s_num * span_h, span_w),
+                               gy.reshape(s_num * span_h, span_w))
     # bin centres at k + 0.5 over [0, pi); over [0, 2 pi) the position runs to 2 ORIENTATIONS,
     # and a lookup folds the floor (-1 .. 2 ORIENTATIONS - 1) back onto the bins
     pos = ang * np.float32(ORIENTATIONS / np.pi) - np.float32(0.5)
@@ -70,20 +74,20 @@ def window_features(wins: np.ndarray, cells: int, cell: int) -> np.ndarray:
     lo = lo.astype(np.intp).ravel() + 1
     # each pixel's (window, cell), then one bincount per neighbouring bin (far faster than
     # np.add.at); bins run window-major, then orientation, then cell
-    n = cells * cells
-    cell_of = (np.arange(span) // cell)
-    where = (cell_of[:, None] * cells + cell_of[None, :]).ravel()
+    n = rows * cols
+    where = ((np.arange(span_h) // cell)[:, None] * cols
+             + (np.arange(span_w) // cell)[None, :]).ravel()
     where = (np.arange(s_num)[:, None] * (ORIENTATIONS * n) + where[None, :]).ravel()
     upper = (mag * frac).ravel()
     total = s_num * ORIENTATIONS * n
     hist = (np.bincount(_FOLD[lo] * n + where, mag.ravel() - upper, total)
             + np.bincount(_FOLD[lo + 1] * n + where, upper, total))
-    hist = hist.reshape(s_num, ORIENTATIONS, cells, cells)
+    hist = hist.reshape(s_num, ORIENTATIONS, rows, cols)
     energy = (hist ** 2).sum(axis=1)
     padded = np.pad(energy, ((0, 0), (1, 1), (1, 1)), mode="edge")
-    local = sum(padded[:, i:i + cells, j:j + cells] for i in range(3) for j in range(3)) / 9.0
+    local = sum(padded[:, i:i + rows, j:j + cols] for i in range(3) for j in range(3)) / 9.0
     hist = np.minimum(hist / np.sqrt(local + 1e-6)[:, None], CLIP) / CLIP - 0.5
-    colour = np.stack([cv2.resize(w[1:-1, 1:-1], (cells, cells), interpolation=cv2.INTER_AREA)
+    colour = np.stack([cv2.resize(w[1:-1, 1:-1], (cols, rows), interpolation=cv2.INTER_AREA)
                        for w in wins]).astype(np.float32) / 255.0
     r, g, b = colour[..., 0], colour[..., 1], colour[..., 2]
     extra = np.stack([(r + g + b) / 3.0 - 0.5, 0.5 * (r - g), 0.5 * ((r + g) / 2.0 - b)], axis=1)

@@ -82,15 +82,18 @@ class SampleFilter:
             raise ValueError(f"sample filter: anchor must lie in [0, 1), got {anchor}")
         self.anchor = float(anchor)
         self.first = None  # (num_spec, den) of the first fit, with anchor > 0
-        self._space = None  # a weight over each sample's cells ([cells * cells]), or none
+        self._space = None  # a weight over each sample's cells ([rows * cols]), or none
+        self.grid = (cells, cells)  # each sample's cells, (rows, cols)
+        self.antialias = False  # crop_rects' antialias for the samples
 
     def _cut(self, image: np.ndarray, center, sizes, angles, border) -> np.ndarray:
         """``[num, D]`` features of the samples of ``sizes`` (image pixels, with the features'
         one-pixel margin) and ``angles`` about ``center`` (:func:`tracker.crops.crop_rects`),
         weighted by ``_space`` over the cells and by a Hann weight over k."""
-        side = self.cells * CELL + 2
-        wins = crop_rects(image, center, sizes, (side, side), border, angles)
-        feats = window_features(wins, self.cells, CELL)  # [num, C, cells, cells]
+        rows, cols = self.grid
+        wins = crop_rects(image, center, sizes, (cols * CELL + 2, rows * CELL + 2), border,
+                          angles, self.antialias)
+        feats = window_features(wins, self.grid, CELL)  # [num, C, rows, cols]
         if self._space is not None:
             feats = feats.reshape(self.num, feats.shape[1], -1) * self._space
         return feats.reshape(self.num, -1) * self._hann[:, None]
@@ -140,22 +143,39 @@ class ScaleFilter(SampleFilter):
     (w, h)`` image pixels along its own axes, turned by ``angle`` degrees, centred on ``center``
     (``(cx, cy)``, continuous image coordinates): ``[num, D]`` float32. ``estimate(x)`` is the
     size factor ``step ** offset(x)`` (1.0: no change).
+
+    ``aspect`` (w / h of the target, or None): each sample is a grid of about ``cells ** 2``
+    cells shaped like the target, as DSST's scale model keeps the target's aspect, instead of
+    ``cells x cells`` cells that squash a tall or wide target into a square (a person of aspect
+    0.4 then gets 5 x 13 cells, not 8 x 8: twice the cells along its height). ``antialias``:
+    the samples are cut by :func:`tracker.crops.crop_rects` with ``antialias``, so a large
+    target's bigger samples are not sharper-edged or noisier than its smaller ones.
     """
 
     def __init__(self, num: int = 17, step: float = 1.03, cells: int = 8,
-                 sigma: float = 0.25, lam: float = 0.01) -> None:
+                 sigma: float = 0.25, lam: float = 0.01, aspect: float | None = None,
+                 antialias: bool = False) -> None:
         if step <= 1.0:
             raise ValueError(f"scale filter: step must be > 1, got {step}")
+        if aspect is not None and not aspect > 0:
+            raise ValueError(f"scale filter: aspect must be > 0, got {aspect}")
         super().__init__(num, step, cells, sigma, lam)
         self.factors = self.step ** self.exponents
+        if aspect is not None:
+            root = float(np.sqrt(aspect))
+            # at most 4 x cells along either axis, so a sliver of a target costs little more
+            self.grid = tuple(int(np.clip(round(cells * f), 2, 4 * cells))
+                              for f in (1.0 / root, root))
+        self.antialias = bool(antialias)
 
     def samples(self, image: np.ndarray, center, size, angle: float = 0.0,
                 border=(0.0, 0.0, 0.0)) -> np.ndarray:
-        side = self.cells * CELL
+        rows, cols = self.grid
         w, h = float(size[0]), float(size[1])
         # one pixel of margin on every side for the features' central differences
-        grow = (side + 2) / side
-        return self._cut(image, center, np.outer(self.factors * grow, [w, h]), angle, border)
+        grow_w, grow_h = (cols * CELL + 2) / (cols * CELL), (rows * CELL + 2) / (rows * CELL)
+        sizes = np.stack([self.factors * grow_w * w, self.factors * grow_h * h], axis=1)
+        return self._cut(image, center, sizes, angle, border)
 
     def estimate(self, x: np.ndarray) -> float:
         return float(self.step ** self.offset(x))

@@ -121,9 +121,12 @@ class SiamFCTracker(SiameseTracker):
             self.orientation.set_template(self._bank_crop(img), s)
         cfg = self.cfg
         if self.scale_by_filter:
+            w, h = (float(v) for v in self.object_sz)
             self.scale_filter = ScaleFilter(cfg.scale_filter_num, cfg.scale_filter_step,
                                             cfg.scale_filter_cells, cfg.scale_filter_sigma,
-                                            cfg.scale_filter_lambda)
+                                            cfg.scale_filter_lambda,
+                                            w / h if cfg.scale_filter_aspect else None,
+                                            cfg.scale_filter_antialias)
             self.scale_filter.fit(self._scale_samples(img), 1.0)
         if self.turn_by_filter:
             self.turn_filter = TurnFilter(cfg.turn_filter_num, cfg.turn_filter_step,
