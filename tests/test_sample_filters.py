@@ -58,11 +58,14 @@ def test_scale_filter_rejects_bad_parameters_and_response_before_fit():
         ScaleFilter().response(np.zeros((17, 768), np.float32))
 
 
+@pytest.mark.parametrize("antialias", [False, True])
 @pytest.mark.parametrize("turn", [-9.0, -4.0, 4.0, 9.0])
-def test_turn_filter_reads_a_turn_of_the_target_off_its_samples(easy_sequence, turn):
+def test_turn_filter_reads_a_turn_of_the_target_off_its_samples(easy_sequence, turn, antialias):
     frame, box = easy_sequence.frames[0], easy_sequence.boxes[0]
     center, size = box[:2] + box[2:] / 2, box[2:]
-    f = TurnFilter(num=21, step=3.0)
+    # context 2: squares twice the target's side, which shrink the image and so are
+    # antialiased when asked
+    f = TurnFilter(num=21, step=3.0, context=2.0 if antialias else 1.0, antialias=antialias)
     f.fit(f.samples(frame, center, size), 1.0)
     m = cv2.getRotationMatrix2D((float(center[0]) - 0.5, float(center[1]) - 0.5), turn, 1.0)
     turned = cv2.warpAffine(frame, m, frame.shape[1::-1], borderMode=cv2.BORDER_REFLECT)

@@ -145,6 +145,9 @@ class TrackingConfig:
     # the turn filter's squares' side as a factor of sqrt(w h): above 1 they hold the scene
     # around the target too (which turns with it under a rolling camera, not when it turns alone)
     turn_filter_context: float = 1.0
+    # the turn filter's samples cut with area averaging (crop_rects' antialias), as the
+    # scale filter's with scale_filter_antialias
+    turn_filter_antialias: bool = False
     # > 0: an upright hypothesis beside the turn filter's angle, judged by the network's own
     # first-frame template: each frame the search region is also cut at the other of the two
     # angles (the filter's, absolute 0) and the Siamese peaks compared,

@@ -194,12 +194,15 @@ class TurnFilter(SampleFilter):
     periodic sample set whose estimates do not shrink towards no turn; ``reach`` (degrees, 0:
     none): the largest turn a frame it answers. ``context`` (> 0): the squares' side as a factor
     of ``sqrt(w * h)``; above 1 they hold the scene around the target too, which turns with it
-    when the camera rolls and stands still when the target turns on its own.
+    when the camera rolls and stands still when the target turns on its own. ``antialias``:
+    the samples are cut with :func:`tracker.crops.crop_rects`' antialias (area averaging
+    where a square shrinks the image).
     """
 
     def __init__(self, num: int = 21, step: float = 3.0, cells: int = 8,
                  sigma: float = 0.25, lam: float = 0.01, anchor: float = 0.0,
-                 circle: bool = False, reach: float = 0.0, context: float = 1.0) -> None:
+                 circle: bool = False, reach: float = 0.0, context: float = 1.0,
+                 antialias: bool = False) -> None:
         if circle and abs(num * step - 360.0) > 1e-6:
             raise ValueError(f"turn filter: a circle of samples needs num x step = 360 degrees, "
                              f"got {num} x {step}")
@@ -210,6 +213,7 @@ class TurnFilter(SampleFilter):
                          reach=reach / step)
         hann = np.hanning(cells + 2)[1:-1]
         self._space = np.outer(hann, hann).astype(np.float32).ravel()
+        self.antialias = bool(antialias)
 
     def samples(self, image: np.ndarray, center, size, angle: float = 0.0,
                 border=(0.0, 0.0, 0.0)) -> np.ndarray:
