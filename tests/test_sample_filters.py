@@ -205,3 +205,16 @@ def test_an_antialiased_crop_averages_what_a_bilinear_one_skips():
         crop_rects(noise, (60.3, 50.8), [[20.0, 30.0]], (32, 32), angle=15.0, antialias=True),
         crop_rects(noise, (60.3, 50.8), [[20.0, 30.0]], (32, 32), angle=15.0))
 
+
+
+def test_an_antialiased_crop_of_a_large_target_is_the_block_mean_of_the_image():
+    # a crop 3x bigger than its output: the image is averaged over 3 x 3 blocks once, and a
+    # crop aligned with those blocks is exactly their means, wherever the crop lies, the
+    # border included (the crop reaches 12 pixels past the image's top edge)
+    noise = np.random.default_rng(5).integers(0, 256, (150, 160, 3), dtype=np.uint8)
+    for cx, cy in ((60.0, 60.0), (87.0, 36.0)):
+        got = crop_rects(noise, (cx, cy), [[96.0, 96.0]], (32, 32), (7, 7, 7), antialias=True)
+        padded = cv2.copyMakeBorder(noise, 60, 60, 60, 60, cv2.BORDER_CONSTANT, value=(7, 7, 7))
+        x0, y0 = int(cx - 48) + 60, int(cy - 48) + 60
+        want = cv2.resize(padded[y0:y0 + 96, x0:x0 + 96], (32, 32), interpolation=cv2.INTER_AREA)
+        assert np.abs(got[0].astype(int) - want.astype(int)).max() <= 1

@@ -69,7 +69,9 @@ def crop_rects(image: np.ndarray, center, sizes, out_size, border_value=(0.0, 0.
     along an axis) is warped at an integer multiple ``m`` of the output size and averaged
     over ``m x m`` blocks, instead of sampled bilinearly; bilinear sampling skips pixels, and
     skips more the more it shrinks, so crops of one target at several sizes would otherwise
-    differ in sharpness as well as in size."""
+    differ in sharpness as well as in size. Where every crop shrinks the image at least
+    ``f >= 2`` times, the region they cover is first averaged over ``f x f`` blocks once, so
+    the cost does not grow with the target's size in pixels."""
     sizes = np.maximum(np.asarray(sizes, dtype=np.float64).reshape(-1, 2), 1e-6)
     angles = np.asarray(angle, dtype=np.float64).reshape(-1)
     k_num = max(len(sizes), len(angles))
@@ -77,9 +79,16 @@ def crop_rects(image: np.ndarray, center, sizes, out_size, border_value=(0.0, 0.
     angles = np.broadcast_to(angles, (k_num,))
     out_w, out_h = int(out_size[0]), int(out_size[1])
     out = np.empty((k_num, out_h, out_w, 3), dtype=np.uint8)
-    shrink = sizes / np.array([out_w, out_h], dtype=np.float64)[None, :]
-    mults = (np.maximum(np.ceil(shrink.max(axis=1) - 1e-9), 1).astype(int) if antialias
-             else np.ones(k_num, int))
+    shrink = (sizes / np.array([out_w, out_h], dtype=np.float64)[None, :]).max(axis=1)
+    mults = np.ones(k_num, int)
+    if antialias:
+        f = int(np.floor(shrink.min() + 1e-9))
+        if f >= 2:
+            # half the diagonal of the largest crop: every crop, turned any way, lies within
+            reach = 0.5 * float(np.hypot(sizes[:, 0], sizes[:, 1]).max()) + 1.0
+            image, center = _block_mean_region(image, center, reach, f, border_value)
+            sizes, shrink = sizes / f, shrink / f
+        mults = np.maximum(np.ceil(shrink - 1e-9), 1).astype(int)
     for k in range(k_num):
         m = int(mults[k])
         if m == 1:
@@ -88,6 +97,23 @@ def crop_rects(image: np.ndarray, center, sizes, out_size, border_value=(0.0, 0.
             big = _warp(image, center, sizes[k], angles[k], (out_w * m, out_h * m), border_value)
             cv2.resize(big, (out_w, out_h), dst=out[k], interpolation=cv2.INTER_AREA)
     return out
+
+
+def _block_mean_region(image: np.ndarray, center, reach: float, f: int, border_value):
+    """The square of ``image`` within ``reach`` pixels of ``center`` (outside the image:
+    ``border_value``), averaged over ``f x f`` blocks of pixels: ``(region, center')``, with
+    ``center'`` the centre in the region's continuous coordinates (one unit per block)."""
+    x0, y0 = int(np.floor(center[0] - reach)), int(np.floor(center[1] - reach))
+    n = int(np.ceil(2.0 * reach / f)) + 1  # blocks along each side
+    side = n * f
+    buf = np.empty((side, side, 3), dtype=np.uint8)
+    buf[:] = np.clip(np.round(np.asarray(border_value, dtype=np.float64)), 0, 255)
+    h, w = image.shape[:2]
+    ix0, iy0, ix1, iy1 = max(x0, 0), max(y0, 0), min(x0 + side, w), min(y0 + side, h)
+    if ix1 > ix0 and iy1 > iy0:
+        buf[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] = image[iy0:iy1, ix0:ix1]
+    region = cv2.resize(buf, (n, n), interpolation=cv2.INTER_AREA)
+    return region, ((float(center[0]) - x0) / f, (float(center[1]) - y0) / f)
 
 
 def _warp(image: np.ndarray, center, size, angle: float, out_size, border_value,
