@@ -70,8 +70,9 @@ def crop_rects(image: np.ndarray, center, sizes, out_size, border_value=(0.0, 0.
     over ``m x m`` blocks, instead of sampled bilinearly; bilinear sampling skips pixels, and
     skips more the more it shrinks, so crops of one target at several sizes would otherwise
     differ in sharpness as well as in size. Where every crop shrinks the image at least
-    ``f >= 2`` times, the region they cover is first averaged over ``f x f`` blocks once, so
-    the cost does not grow with the target's size in pixels."""
+    ``2 f >= 4`` times along both axes, the region they cover is first averaged over ``f x f``
+    blocks once, so a large target costs one pass over its pixels and ``K`` warps of a bounded
+    size, not ``K`` warps of all its pixels; below that the result is the one-stage one."""
     sizes = np.maximum(np.asarray(sizes, dtype=np.float64).reshape(-1, 2), 1e-6)
     angles = np.asarray(angle, dtype=np.float64).reshape(-1)
     k_num = max(len(sizes), len(angles))
@@ -79,13 +80,20 @@ def crop_rects(image: np.ndarray, center, sizes, out_size, border_value=(0.0, 0.
     angles = np.broadcast_to(angles, (k_num,))
     out_w, out_h = int(out_size[0]), int(out_size[1])
     out = np.empty((k_num, out_h, out_w, 3), dtype=np.uint8)
-    shrink = (sizes / np.array([out_w, out_h], dtype=np.float64)[None, :]).max(axis=1)
+    axis_shrink = sizes / np.array([out_w, out_h], dtype=np.float64)[None, :]
+    shrink = axis_shrink.max(axis=1)
     mults = np.ones(k_num, int)
     if antialias:
-        f = int(np.floor(shrink.min() + 1e-9))
+        # the axis that shrinks least bounds the block (a larger one would blur it), and half
+        # of it leaves the warps below at least a 2x multiple: two box filters in a row are
+        # blurrier than one, and the less of it the first one does, the closer the result
+        f = int(np.floor(axis_shrink.min() / 2 + 1e-9))
         if f >= 2:
-            # half the diagonal of the largest crop: every crop, turned any way, lies within
-            reach = 0.5 * float(np.hypot(sizes[:, 0], sizes[:, 1]).max()) + 1.0
+            # every crop's axis-aligned half-extent, plus one block for bilinear sampling
+            # between block centres
+            c, s = np.abs(np.cos(np.deg2rad(angles))), np.abs(np.sin(np.deg2rad(angles)))
+            reach = (0.5 * float((c * sizes[:, 0] + s * sizes[:, 1]).max()) + f,
+                     0.5 * float((s * sizes[:, 0] + c * sizes[:, 1]).max()) + f)
             image, center = _block_mean_region(image, center, reach, f, border_value)
             sizes, shrink = sizes / f, shrink / f
         mults = np.maximum(np.ceil(shrink - 1e-9), 1).astype(int)
@@ -99,20 +107,23 @@ def crop_rects(image: np.ndarray, center, sizes, out_size, border_value=(0.0, 0.
     return out
 
 
-def _block_mean_region(image: np.ndarray, center, reach: float, f: int, border_value):
-    """The square of ``image`` within ``reach`` pixels of ``center`` (outside the image:
-    ``border_value``), averaged over ``f x f`` blocks of pixels: ``(region, center')``, with
-    ``center'`` the centre in the region's continuous coordinates (one unit per block)."""
-    x0, y0 = int(np.floor(center[0] - reach)), int(np.floor(center[1] - reach))
-    n = int(np.ceil(2.0 * reach / f)) + 1  # blocks along each side
-    side = n * f
-    buf = np.empty((side, side, 3), dtype=np.uint8)
-    buf[:] = np.clip(np.round(np.asarray(border_value, dtype=np.float64)), 0, 255)
+def _block_mean_region(image: np.ndarray, center, reach, f: int, border_value):
+    """The rectangle of ``image`` within ``reach = (rx, ry)`` pixels of ``center`` (outside the
+    image: ``border_value``), averaged over ``f x f`` blocks of pixels: ``(region, center')``,
+    with ``center'`` the centre in the region's continuous coordinates (one unit per block)."""
+    x0, y0 = int(np.floor(center[0] - reach[0])), int(np.floor(center[1] - reach[1]))
+    nx, ny = (int(np.ceil(2.0 * r / f)) + 1 for r in reach)  # blocks along each axis
     h, w = image.shape[:2]
-    ix0, iy0, ix1, iy1 = max(x0, 0), max(y0, 0), min(x0 + side, w), min(y0 + side, h)
-    if ix1 > ix0 and iy1 > iy0:
-        buf[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] = image[iy0:iy1, ix0:ix1]
-    region = cv2.resize(buf, (n, n), interpolation=cv2.INTER_AREA)
+    if x0 >= 0 and y0 >= 0 and x0 + nx * f <= w and y0 + ny * f <= h:
+        block = image[y0:y0 + ny * f, x0:x0 + nx * f]  # inside the image: no copy
+    else:
+        block = np.empty((ny * f, nx * f, 3), dtype=np.uint8)
+        block[:] = np.clip(np.round(np.asarray(border_value, dtype=np.float64)), 0, 255)
+        ix0, iy0 = max(x0, 0), max(y0, 0)
+        ix1, iy1 = min(x0 + nx * f, w), min(y0 + ny * f, h)
+        if ix1 > ix0 and iy1 > iy0:
+            block[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] = image[iy0:iy1, ix0:ix1]
+    region = cv2.resize(block, (nx, ny), interpolation=cv2.INTER_AREA)
     return region, ((float(center[0]) - x0) / f, (float(center[1]) - y0) / f)
 
 

@@ -147,7 +147,7 @@ class ScaleFilter(SampleFilter):
     ``aspect`` (w / h of the target, or None): each sample is a grid of about ``cells ** 2``
     cells shaped like the target, as DSST's scale model keeps the target's aspect, instead of
     ``cells x cells`` cells that squash a tall or wide target into a square (a person of aspect
-    0.4 then gets 5 x 13 cells, not 8 x 8: twice the cells along its height). ``antialias``:
+    0.4 then gets 13 rows of 5 cells, not 8 of 8: 13 cells along its height). ``antialias``:
     the samples are cut by :func:`tracker.crops.crop_rects` with ``antialias``, so a large
     target's bigger samples are not sharper-edged or noisier than its smaller ones.
     """
