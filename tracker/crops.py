@@ -80,10 +80,10 @@ def crop_rects(image: np.ndarray, center, sizes, out_size, border_value=(0.0, 0.
     angles = np.broadcast_to(angles, (k_num,))
     out_w, out_h = int(out_size[0]), int(out_size[1])
     out = np.empty((k_num, out_h, out_w, 3), dtype=np.uint8)
-    axis_shrink = sizes / np.array([out_w, out_h], dtype=np.float64)[None, :]
-    shrink = axis_shrink.max(axis=1)
     mults = np.ones(k_num, int)
     if antialias:
+        axis_shrink = sizes / np.array([out_w, out_h], dtype=np.float64)[None, :]
+        shrink = axis_shrink.max(axis=1)
         # the axis that shrinks least bounds the block (a larger one would blur it), and half
         # of it leaves the warps below at least a 2x multiple: two box filters in a row are
         # blurrier than one, and the less of it the first one does, the closer the result
@@ -97,12 +97,15 @@ def crop_rects(image: np.ndarray, center, sizes, out_size, border_value=(0.0, 0.
             image, center = _block_mean_region(image, center, reach, f, border_value)
             sizes, shrink = sizes / f, shrink / f
         mults = np.maximum(np.ceil(shrink - 1e-9), 1).astype(int)
-    for k in range(k_num):
-        m = int(mults[k])
+    # the affine maps of all crops at once (a Python loop of small NumPy calls per crop costs
+    # more than the warps of the scale filter's 33 small samples)
+    warp_sizes = np.array([out_w, out_h])[None, :] * mults[:, None]
+    maps = _affine_maps(center, sizes, angles, warp_sizes)
+    for k, m in enumerate(mults.tolist()):
         if m == 1:
-            _warp(image, center, sizes[k], angles[k], (out_w, out_h), border_value, out[k])
+            _warp(image, maps[k], (out_w, out_h), border_value, out[k])
         else:
-            big = _warp(image, center, sizes[k], angles[k], (out_w * m, out_h * m), border_value)
+            big = _warp(image, maps[k], (out_w * m, out_h * m), border_value)
             cv2.resize(big, (out_w, out_h), dst=out[k], interpolation=cv2.INTER_AREA)
     return out
 
@@ -127,25 +130,32 @@ def _block_mean_region(image: np.ndarray, center, reach, f: int, border_value):
     return region, ((float(center[0]) - x0) / f, (float(center[1]) - y0) / f)
 
 
-def _warp(image: np.ndarray, center, size, angle: float, out_size, border_value,
-          dst: np.ndarray | None = None) -> np.ndarray:
-    """One crop of ``size`` (w, h) image pixels about ``center``, turned by ``angle``, warped
-    bilinearly to ``out_size`` (w, h), into ``dst`` when given: uint8 ``[h, w, 3]``."""
-    out_w, out_h = out_size
+def _affine_maps(center, sizes, angles, out_sizes) -> np.ndarray:
+    """``[K, 2, 3]`` maps of crops of ``sizes`` ``[K, 2]`` (w, h) image pixels about
+    ``center``, turned by ``angles`` ``[K]``, onto outputs of ``out_sizes`` ``[K, 2]`` (w, h)."""
     # warpAffine maps pixel centres, which sit at integer + 0.5 in our continuous coordinates
     c = np.array([float(center[0]) - 0.5, float(center[1]) - 0.5])
-    c_out = np.array([(out_w - 1) / 2.0, (out_h - 1) / 2.0])
+    c_out = (out_sizes - 1) / 2.0
+    r = _rotation(-angles)
     # row i of the map scaled by output pixels per image pixel along the crop's axis i
-    a = (np.array([out_w, out_h], dtype=np.float64) / size)[:, None] * _rotation(-angle)
-    m = np.concatenate([a, (c_out - a @ c)[:, None]], axis=1)
-    return cv2.warpAffine(image, m, (out_w, out_h), dst=dst, flags=cv2.INTER_LINEAR,
+    a = (out_sizes / sizes)[:, :, None] * r
+    return np.concatenate([a, (c_out - a @ c)[:, :, None]], axis=2)
+
+
+def _warp(image: np.ndarray, affine: np.ndarray, out_size, border_value,
+          dst: np.ndarray | None = None) -> np.ndarray:
+    """``image`` warped bilinearly by ``affine`` ``[2, 3]`` to ``out_size`` (w, h), into ``dst``
+    when given: uint8 ``[h, w, 3]``."""
+    return cv2.warpAffine(image, affine, out_size, dst=dst, flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=border_value)
 
 
-def _rotation(angle: float) -> np.ndarray:
+def _rotation(angle) -> np.ndarray:
+    """``[2, 2]`` for one angle (degrees), ``[K, 2, 2]`` for ``K`` of them."""
     # counter-clockwise on screen with y pointing down (the convention of tracker.boxes)
     t = np.deg2rad(angle)
-    return np.array([[np.cos(t), np.sin(t)], [-np.sin(t), np.cos(t)]])
+    cos, sin = np.cos(t), np.sin(t)
+    return np.stack([np.stack([cos, sin], -1), np.stack([-sin, cos], -1)], -2)
 
 
 def crop_to_image(displacement, angle: float) -> np.ndarray:

@@ -46,10 +46,12 @@ class SampleFilter:
     FFT's wrap-around, and that weight pulls every peak towards the middle sample: each
     estimate falls short of the change. ``reach`` > 0: ``offset`` looks for the peak only
     within ``reach`` samples of the middle (a motion constraint; 0: all samples).
+    ``antialias``: the samples are cut with :func:`tracker.crops.crop_rects`' ``antialias``.
     """
 
     def __init__(self, num: int, step: float, cells: int, sigma: float, lam: float,
-                 anchor: float = 0.0, periodic: bool = False, reach: float = 0.0) -> None:
+                 anchor: float = 0.0, periodic: bool = False, reach: float = 0.0,
+                 antialias: bool = False) -> None:
         for bad, what in ((num < 3, f"num must be >= 3, got {num}"),
                           (num % 2 == 0 and not periodic,
                            f"num must be odd unless the samples are periodic, got {num}"),
@@ -84,7 +86,7 @@ class SampleFilter:
         self.first = None  # (num_spec, den) of the first fit, with anchor > 0
         self._space = None  # a weight over each sample's cells ([rows * cols]), or none
         self.grid = (cells, cells)  # each sample's cells, (rows, cols)
-        self.antialias = False  # crop_rects' antialias for the samples
+        self.antialias = bool(antialias)  # crop_rects' antialias for the samples
 
     def _cut(self, image: np.ndarray, center, sizes, angles, border) -> np.ndarray:
         """``[num, D]`` features of the samples of ``sizes`` (image pixels, with the features'
@@ -159,14 +161,13 @@ class ScaleFilter(SampleFilter):
             raise ValueError(f"scale filter: step must be > 1, got {step}")
         if aspect is not None and not aspect > 0:
             raise ValueError(f"scale filter: aspect must be > 0, got {aspect}")
-        super().__init__(num, step, cells, sigma, lam)
+        super().__init__(num, step, cells, sigma, lam, antialias=antialias)
         self.factors = self.step ** self.exponents
         if aspect is not None:
             root = float(np.sqrt(aspect))
             # at most 4 x cells along either axis, so a sliver of a target costs little more
             self.grid = tuple(int(np.clip(round(cells * f), 2, 4 * cells))
                               for f in (1.0 / root, root))
-        self.antialias = bool(antialias)
 
     def samples(self, image: np.ndarray, center, size, angle: float = 0.0,
                 border=(0.0, 0.0, 0.0)) -> np.ndarray:
@@ -210,10 +211,9 @@ class TurnFilter(SampleFilter):
             raise ValueError(f"turn filter: context must be > 0, got {context}")
         self.context = float(context)
         super().__init__(num, step, cells, sigma, lam, anchor, periodic=circle,
-                         reach=reach / step)
+                         reach=reach / step, antialias=antialias)
         hann = np.hanning(cells + 2)[1:-1]
         self._space = np.outer(hann, hann).astype(np.float32).ravel()
-        self.antialias = bool(antialias)
 
     def samples(self, image: np.ndarray, center, size, angle: float = 0.0,
                 border=(0.0, 0.0, 0.0)) -> np.ndarray:
