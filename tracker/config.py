@@ -156,6 +156,11 @@ class TrackingConfig:
     # at 0 while the filter keeps following its own angle (costs a second search crop)
     turn_filter_upright: float = 0.0
     turn_filter_upright_rate: float = 1.0
+    # > 0, degrees: the angle the tracker searches at and answers is the filter's angle a
+    # shrunk towards the first frame's pose, a * (1 - exp(-(a / d)^2)): a noisy estimate on an
+    # upright target turns neither the search crop nor the answered bounds (which only grow
+    # with a turn), while turns past about 2 d pass unchanged; the filter follows its own angle
+    turn_filter_deadzone: float = 0.0
     # every N frames (0 = never) blend the angle's template bank towards the current target
     rotation_refresh: int = 0
     rotation_refresh_rate: float = 0.3
@@ -392,6 +397,8 @@ def _validate(cfg: Config) -> Config:
         (0.0 <= t.turn_filter_anchor < 1.0, "tracking.turn_filter_anchor must lie in [0, 1)"),
         (0.0 <= t.turn_filter_upright < 1.0,
          f"tracking.turn_filter_upright must lie in [0, 1), got {t.turn_filter_upright}"),
+        (0.0 <= t.turn_filter_deadzone <= 45.0,
+         f"tracking.turn_filter_deadzone must lie in [0, 45] degrees, got {t.turn_filter_deadzone}"),
         (0.0 < t.turn_filter_upright_rate <= 1.0,
          "tracking.turn_filter_upright_rate must lie in (0, 1], got "
          f"{t.turn_filter_upright_rate}"),

@@ -27,6 +27,16 @@ def bicubic_matrix(n: int, up: int) -> np.ndarray:
                                 interpolation=cv2.INTER_CUBIC)[:, 0] for j in range(n)], axis=1)
 
 
+def shrink_to_upright(angle: float, deadzone: float) -> float:
+    """``angle`` (degrees) shrunk towards 0 by a soft dead zone of ``deadzone`` degrees:
+    ``a * (1 - exp(-(a / d)^2))``, 0 at 0, 63% of ``d`` at ``d``, within 2% of ``a`` past ``2 d``;
+    ``deadzone`` 0 returns ``angle``. Monotonic in ``angle`` and odd, so it never flips a turn's
+    sign."""
+    if deadzone <= 0:
+        return float(angle)
+    return float(angle * (1.0 - np.exp(-(angle / deadzone) ** 2)))
+
+
 def _as_distribution(r: np.ndarray) -> np.ndarray:
     """A response map shifted to a zero minimum and scaled to sum 1 (so maps of different
     ranges can be blended)."""
@@ -58,7 +68,8 @@ class SiamFCTracker(SiameseTracker):
     position before the scale, damped by ``turn_filter_lr`` and refit after it; with
     ``turn_filter_upright`` > 0 the tracker answers 0 instead of the filter's angle
     (``turn_track``) until the first-frame template prefers that angle to 0
-    (:meth:`_weigh_upright`). The network
+    (:meth:`_weigh_upright`), and with ``turn_filter_deadzone`` > 0 it answers the filter's angle
+    shrunk towards 0 (:func:`shrink_to_upright`). The network
     runs in ``backend`` (default ``tracking.backend``, see :mod:`tracker.inference.runtime`).
     The state stays finite whatever the image holds: the centre is kept inside the image and
     the size within ``[min_size, 10 x image]``. ``clock`` holds the seconds spent per stage.
@@ -285,7 +296,10 @@ class SiamFCTracker(SiameseTracker):
             track = self.turn_track + cfg.turn_filter_lr * change
             self.turn_track = (track + 180.0) % 360.0 - 180.0
             margin = cfg.turn_filter_upright
-            self.angle = 0.0 if 0 < margin and self.upright_advantage < margin else self.turn_track
+            if 0 < margin and self.upright_advantage < margin:
+                self.angle = 0.0
+            else:
+                self.angle = shrink_to_upright(self.turn_track, cfg.turn_filter_deadzone)
             v = cfg.turn_filter_velocity
             self.turn_rate = (1 - v) * self.turn_rate + v * cfg.turn_filter_lr * change
 
