@@ -9,12 +9,13 @@ import torch
 from conftest import record_search_calls
 
 from backbones import build_backbone
-from tracker.boxes import polygon_to_xywh
+from tracker.boxes import polygon_to_xywh, rotated_to_polygon
 from tracker.crops import crop_square, to_tensor
 from tracker.data.synthetic import SequenceSpec, generate_sequence
 from tracker.errors import ConfigError
 from tracker.inference.build import build_tracker
 from tracker.inference.orientation import OrientationEstimator
+from tracker.inference.siamfc import shrink_to_upright
 
 # a card turning steadily by 2 degrees per frame (80 degrees over the sequence)
 TURNING = SequenceSpec(num_frames=41, width=320, height=240, object_size=(60, 40), distractors=0,
@@ -416,6 +417,39 @@ def test_the_upright_hypothesis_answers_zero_for_a_turn_the_target_did_not_make(
     assert all(a == 0.0 for a in judged), judged
     assert abs(t.turn_track) > 10.0 and t.upright_advantage < 0.0
     assert tuple(box[2:]) == pytest.approx(tuple(t.target_sz))
+
+
+def test_the_dead_zone_leaves_small_angles_near_upright_and_large_turns_unchanged():
+    angles = np.linspace(-60.0, 60.0, 241)
+    shrunk = np.array([shrink_to_upright(a, 8.0) for a in angles])
+    # odd and monotonic: never flips a turn's sign or reorders two turns
+    assert np.allclose(shrunk, -shrunk[::-1]) and np.all(np.diff(shrunk) > 0)
+    assert abs(shrink_to_upright(3.0, 8.0)) < 0.5 and shrink_to_upright(8.0, 8.0) == pytest.approx(
+        8.0 * (1 - np.exp(-1.0)))
+    assert shrink_to_upright(20.0, 8.0) == pytest.approx(20.0, abs=0.05)
+    assert shrink_to_upright(4.0, 0.0) == 4.0
+
+
+def test_the_dead_zone_answers_a_small_drift_nearly_upright_while_the_filter_keeps_it():
+    # the still card of TURNING tracked from a 4-degree belief (the state a wandering estimate
+    # leaves), with a 10-degree dead zone: every frame the tracker searches and answers the
+    # filter's angle shrunk towards 0, so its answered bounds are those of a nearly unturned
+    # box, smaller than the bounds at the filter's own angle, which it keeps following
+    still = generate_sequence(dataclasses.replace(TURNING, rotation_speed=0.0), seed=3)
+    t = build_tracker(checkpoint="default", overrides=[
+        "tracking.rotation_search=turn_filter", "tracking.rotation_aware=true",
+        "tracking.turn_filter_deadzone=10"])
+    t.init(still.frames[0], still.boxes[0])
+    t.turn_track = t.angle = 4.0
+    t.turn_filter.fit(t._turn_samples(still.frames[0]), 1.0)
+    for f in still.frames[1:21]:
+        box = t.update(f)
+        assert t.angle == pytest.approx(shrink_to_upright(t.turn_track, 10.0))
+        assert box == pytest.approx(polygon_to_xywh(t.polygon))
+        at_filter = polygon_to_xywh(rotated_to_polygon(
+            np.concatenate([t.center, t.object_sz, [t.turn_track]])))
+        assert box[2] * box[3] < at_filter[2] * at_filter[3]
+    assert abs(t.turn_track) > 2.0 and abs(t.angle) < 0.5 * abs(t.turn_track), t.turn_track
 
 
 def test_the_upright_hypothesis_needs_one_search_crop_a_frame():
