@@ -77,10 +77,6 @@ class TrackingConfig:
     # of squashed into a square, and cut with area averaging instead of bilinear sampling
     scale_filter_aspect: bool = False
     scale_filter_antialias: bool = False
-    # > 0: the largest size change a frame the scale filter answers, as a fraction (0.06: a
-    # factor within [1 / 1.06, 1.06]; 0: as far as its samples reach), a motion constraint
-    # as turn_filter_reach is for the angle
-    scale_filter_reach: float = 0.0
     scale_penalty: float = 0.9745  # multiplies the peak of every scale but the current one
     scale_lr: float = 0.59         # damping of the scale update
     window_influence: float = 0.176  # weight of the cosine window on the response
@@ -387,8 +383,6 @@ def _validate(cfg: Config) -> Config:
         *_sample_filter_checks(t, "scale_filter"),
         (1.0 < t.scale_filter_step <= 1.5,
          f"tracking.scale_filter_step must lie in (1, 1.5], got {t.scale_filter_step}"),
-        (0.0 <= t.scale_filter_reach <= 1.0,
-         f"tracking.scale_filter_reach must lie in [0, 1], got {t.scale_filter_reach}"),
         *_sample_filter_checks(t, "turn_filter", t.turn_filter_circle),
         (0.0 < t.turn_filter_step <= 30.0,
          f"tracking.turn_filter_step must lie in (0, 30] degrees, got {t.turn_filter_step}"),

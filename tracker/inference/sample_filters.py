@@ -152,24 +152,16 @@ class ScaleFilter(SampleFilter):
     0.4 then gets 13 rows of 5 cells, not 8 of 8: 13 cells along its height). ``antialias``:
     the samples are cut by :func:`tracker.crops.crop_rects` with ``antialias``, so a large
     target's bigger samples are not sharper-edged or noisier than its smaller ones.
-    ``reach`` (a fraction, 0: none): the largest size change a frame it answers, a factor within
-    ``[1 / (1 + reach), 1 + reach]`` (a motion constraint).
     """
 
     def __init__(self, num: int = 17, step: float = 1.03, cells: int = 8,
                  sigma: float = 0.25, lam: float = 0.01, aspect: float | None = None,
-                 antialias: bool = False, reach: float = 0.0) -> None:
+                 antialias: bool = False) -> None:
         if step <= 1.0:
             raise ValueError(f"scale filter: step must be > 1, got {step}")
         if aspect is not None and not aspect > 0:
             raise ValueError(f"scale filter: aspect must be > 0, got {aspect}")
-        if reach < 0:
-            raise ValueError(f"scale filter: reach must be >= 0, got {reach}")
-        # the peak is looked for up to the first sample at or past the reach, and the refined
-        # factor then clipped to it
-        samples = float(np.ceil(np.log1p(reach) / np.log(step) - 1e-9)) if reach > 0 else 0.0
-        super().__init__(num, step, cells, sigma, lam, reach=samples, antialias=antialias)
-        self.reach = float(reach)
+        super().__init__(num, step, cells, sigma, lam, antialias=antialias)
         self.factors = self.step ** self.exponents
         if aspect is not None:
             root = float(np.sqrt(aspect))
@@ -187,10 +179,7 @@ class ScaleFilter(SampleFilter):
         return self._cut(image, center, sizes, angle, border)
 
     def estimate(self, x: np.ndarray) -> float:
-        factor = float(self.step ** self.offset(x))
-        if self.reach > 0:
-            factor = float(np.clip(factor, 1.0 / (1.0 + self.reach), 1.0 + self.reach))
-        return factor
+        return float(self.step ** self.offset(x))
 
 
 class TurnFilter(SampleFilter):

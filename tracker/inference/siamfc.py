@@ -137,8 +137,7 @@ class SiamFCTracker(SiameseTracker):
                                             cfg.scale_filter_cells, cfg.scale_filter_sigma,
                                             cfg.scale_filter_lambda,
                                             w / h if cfg.scale_filter_aspect else None,
-                                            cfg.scale_filter_antialias,
-                                            cfg.scale_filter_reach)
+                                            cfg.scale_filter_antialias)
             self.scale_filter.fit(self._scale_samples(img), 1.0)
         if self.turn_by_filter:
             self.turn_filter = TurnFilter(cfg.turn_filter_num, cfg.turn_filter_step,
