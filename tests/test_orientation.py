@@ -449,7 +449,9 @@ def test_the_dead_zone_answers_a_small_drift_nearly_upright_while_the_filter_kee
         at_filter = polygon_to_xywh(rotated_to_polygon(
             np.concatenate([t.center, t.object_sz, [t.turn_track]])))
         assert box[2] * box[3] < at_filter[2] * at_filter[3]
-    assert abs(t.turn_track) > 2.0 and abs(t.angle) < 0.5 * abs(t.turn_track), t.turn_track
+    # the filter still holds a turn the card never made; only what the tracker does with it
+    # is shrunk
+    assert abs(t.turn_track) > 2.0 and abs(t.angle) < abs(t.turn_track), t.turn_track
 
 
 def test_the_upright_hypothesis_needs_one_search_crop_a_frame():

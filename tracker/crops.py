@@ -136,7 +136,7 @@ def _affine_maps(center, sizes, angles, out_sizes) -> np.ndarray:
     # warpAffine maps pixel centres, which sit at integer + 0.5 in our continuous coordinates
     c = np.array([float(center[0]) - 0.5, float(center[1]) - 0.5])
     c_out = (out_sizes - 1) / 2.0
-    r = _rotation(-angles)
+    r = rotation_matrix(-angles)
     # row i of the map scaled by output pixels per image pixel along the crop's axis i
     a = (out_sizes / sizes)[:, :, None] * r
     return np.concatenate([a, (c_out - a @ c)[:, :, None]], axis=2)
@@ -150,9 +150,9 @@ def _warp(image: np.ndarray, affine: np.ndarray, out_size, border_value,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=border_value)
 
 
-def _rotation(angle) -> np.ndarray:
-    """``[2, 2]`` for one angle (degrees), ``[K, 2, 2]`` for ``K`` of them."""
-    # counter-clockwise on screen with y pointing down (the convention of tracker.boxes)
+def rotation_matrix(angle) -> np.ndarray:
+    """The matrix that turns a vector by ``angle`` degrees counter-clockwise on screen (y down):
+    ``[2, 2]`` for one angle, ``[K, 2, 2]`` for ``K`` of them."""
     t = np.deg2rad(angle)
     cos, sin = np.cos(t), np.sin(t)
     return np.stack([np.stack([cos, sin], -1), np.stack([-sin, cos], -1)], -2)
@@ -161,7 +161,7 @@ def _rotation(angle) -> np.ndarray:
 def crop_to_image(displacement, angle: float) -> np.ndarray:
     """A displacement ``[dx, dy]`` measured in a crop turned by ``angle`` (see
     :func:`crop_square`), in image axes (same units)."""
-    return _rotation(angle) @ np.asarray(displacement, dtype=np.float64)
+    return rotation_matrix(angle) @ np.asarray(displacement, dtype=np.float64)
 
 
 def center_square(image: np.ndarray, out_size: int) -> np.ndarray:

@@ -12,15 +12,10 @@ import cv2
 import numpy as np
 
 from tracker.boxes import polygon_to_xywh, rotated_to_polygon
+from tracker.crops import rotation_matrix
 from tracker.data.layouts import image_names, read_object_annotations
 from tracker.data.sources import ImageCache, Pair
 from tracker.errors import InputError
-
-
-def _rotation(angle: float) -> np.ndarray:
-    # counter-clockwise on screen with y down: the x axis goes to (cos t, -sin t)
-    t = np.deg2rad(angle)
-    return np.array([[np.cos(t), np.sin(t)], [-np.sin(t), np.cos(t)]])
 
 
 def _coverage(lo: float, size: float, start: int, stop: int) -> np.ndarray:
@@ -55,7 +50,7 @@ def _paste(canvas: np.ndarray, image: np.ndarray, box, center, scale: float, ang
     if rx1 <= rx0 or ry1 <= ry0:
         return
     # continuous q = A (p - c_old) + center; OpenCV maps pixel indices (continuous - 0.5)
-    a = scale * _rotation(angle)
+    a = scale * rotation_matrix(angle)
     c_old = np.array([x + w / 2.0, y + h / 2.0])
     t = a @ (np.array([ix0 + 0.5, iy0 + 0.5]) - c_old) + np.asarray(center) - 0.5 - [rx0, ry0]
     m = np.hstack([a, t[:, None]])
