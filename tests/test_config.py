@@ -68,6 +68,13 @@ def test_bad_values_are_errors(override, match):
         load_config(DEFAULT_CONFIG, [override])
 
 
+def test_the_upright_hypothesis_and_the_dead_zone_exclude_each_other():
+    with pytest.raises(ConfigError, match="turn_filter_upright and tracking.turn_filter_deadzone "
+                                          "exclude each other: set one of them to 0"):
+        load_config(DEFAULT_CONFIG, ["tracking.turn_filter_upright=0.01",
+                                     "tracking.turn_filter_deadzone=5"])
+
+
 def test_exponent_numbers_without_a_dot_are_numbers():
     cfg = load_config(DEFAULT_CONFIG, ["tracking.min_size=1e-3", "tracking.context=5E-1"])
     assert cfg.tracking.min_size == 0.001 and cfg.tracking.context == 0.5

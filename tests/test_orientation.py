@@ -368,7 +368,9 @@ def _follow_the_card(t, turning):
     return true, errors
 
 
-UPRIGHT = ["tracking.turn_filter_upright=0.01", "tracking.turn_filter_upright_rate=0.3"]
+# the upright hypothesis excludes the shipped default's dead zone
+UPRIGHT = ["tracking.turn_filter_upright=0.01", "tracking.turn_filter_upright_rate=0.3",
+           "tracking.turn_filter_deadzone=0"]
 
 
 @pytest.mark.parametrize("upright", [[], UPRIGHT], ids=["alone", "with_upright_hypothesis"])
@@ -405,7 +407,9 @@ def _drifted_on_a_still_card(overrides: list[str], drift: float = 20.0):
 
 
 def test_the_upright_hypothesis_answers_zero_for_a_turn_the_target_did_not_make():
-    base = ["tracking.rotation_search=turn_filter", "tracking.rotation_aware=true"]
+    # the hypothesis alone: no dead zone, one pass
+    base = ["tracking.rotation_search=turn_filter", "tracking.rotation_aware=true",
+            "tracking.turn_filter_deadzone=0", "tracking.turn_filter_passes=1"]
     # alone, the turn filter keeps the angle it was made to believe in: nothing in its own
     # online model says the card never turned
     _, alone, _ = _drifted_on_a_still_card(base)
@@ -438,9 +442,9 @@ def test_the_dead_zone_answers_a_small_drift_nearly_upright_while_the_filter_kee
     still = generate_sequence(dataclasses.replace(TURNING, rotation_speed=0.0), seed=3)
     t = build_tracker(checkpoint="default", overrides=[
         "tracking.rotation_search=turn_filter", "tracking.rotation_aware=true",
-        "tracking.turn_filter_deadzone=10"])
+        "tracking.turn_filter_deadzone=10", "tracking.turn_filter_passes=1"])
     t.init(still.frames[0], still.boxes[0])
-    t.turn_track = t.angle = 4.0
+    t.turn_track, t.angle = 4.0, shrink_to_upright(4.0, 10.0)
     t.turn_filter.fit(t._turn_samples(still.frames[0]), 1.0)
     for f in still.frames[1:21]:
         box = t.update(f)

@@ -156,10 +156,12 @@ class TrackingConfig:
     # at 0 while the filter keeps following its own angle (costs a second search crop)
     turn_filter_upright: float = 0.0
     turn_filter_upright_rate: float = 1.0
-    # > 0, degrees: the angle the tracker searches at and answers is the filter's angle a
-    # shrunk towards the first frame's pose, a * (1 - exp(-(a / d)^2)): a noisy estimate on an
-    # upright target turns neither the search crop nor the answered bounds (which only grow
-    # with a turn), while turns past about 2 d pass unchanged; the filter follows its own angle
+    # > 0, degrees (turn filter only): the angle the tracker searches at and answers is the
+    # filter's angle a shrunk towards the first frame's pose, a * (1 - exp(-(a / d)^2)): a
+    # noisy estimate on an upright target turns neither the search crop nor the answered bounds
+    # (which only grow with a turn), while turns past about 2 d pass unchanged; the filter
+    # follows its own angle. At most 45: a wider zone would answer real turns short of a
+    # right angle far too small
     turn_filter_deadzone: float = 0.0
     # every N frames (0 = never) blend the angle's template bank towards the current target
     rotation_refresh: int = 0
@@ -398,7 +400,12 @@ def _validate(cfg: Config) -> Config:
         (0.0 <= t.turn_filter_upright < 1.0,
          f"tracking.turn_filter_upright must lie in [0, 1), got {t.turn_filter_upright}"),
         (0.0 <= t.turn_filter_deadzone <= 45.0,
-         f"tracking.turn_filter_deadzone must lie in [0, 45] degrees, got {t.turn_filter_deadzone}"),
+         "tracking.turn_filter_deadzone must lie in [0, 45] degrees, got "
+         f"{t.turn_filter_deadzone}"),
+        # two cures of the same noise: the hypothesis would weigh a turn the zone never answers
+        (t.turn_filter_upright == 0.0 or t.turn_filter_deadzone == 0.0,
+         "tracking.turn_filter_upright and tracking.turn_filter_deadzone exclude each other: "
+         "set one of them to 0"),
         (0.0 < t.turn_filter_upright_rate <= 1.0,
          "tracking.turn_filter_upright_rate must lie in (0, 1], got "
          f"{t.turn_filter_upright_rate}"),

@@ -68,8 +68,9 @@ class SiamFCTracker(SiameseTracker):
     position before the scale, damped by ``turn_filter_lr`` and refit after it; with
     ``turn_filter_upright`` > 0 the tracker answers 0 instead of the filter's angle
     (``turn_track``) until the first-frame template prefers that angle to 0
-    (:meth:`_weigh_upright`), and with ``turn_filter_deadzone`` > 0 it answers the filter's angle
-    shrunk towards 0 (:func:`shrink_to_upright`). The network
+    (:meth:`_weigh_upright`), and with ``turn_filter_deadzone`` > 0 it searches at, samples
+    the scale filter at and answers the filter's angle shrunk towards 0
+    (:func:`shrink_to_upright`). The network
     runs in ``backend`` (default ``tracking.backend``, see :mod:`tracker.inference.runtime`).
     The state stays finite whatever the image holds: the centre is kept inside the image and
     the size within ``[min_size, 10 x image]``. ``clock`` holds the seconds spent per stage.
@@ -146,7 +147,8 @@ class SiamFCTracker(SiameseTracker):
                                           cfg.turn_filter_circle, cfg.turn_filter_reach,
                                           cfg.turn_filter_context, cfg.turn_filter_antialias)
             # the filter's own angle; the answered one (angle) is 0 instead while the upright
-            # hypothesis holds (turn_filter_upright)
+            # hypothesis holds (turn_filter_upright), or this one shrunk by the dead zone
+            # (turn_filter_deadzone; the two are exclusive)
             self.turn_track = 0.0
             self.upright_advantage = 0.0
             self.turn_filter.fit(self._turn_samples(img), 1.0)
@@ -389,7 +391,8 @@ class SiamFCTracker(SiameseTracker):
     def rotated_box(self) -> np.ndarray:
         """``[cx, cy, w, h, angle]``: the target's centre, its size along its own axes (the
         first frame's box, rescaled) and its in-plane angle (degrees CCW, 0 unless
-        ``tracking.estimate_rotation``)."""
+        ``tracking.estimate_rotation``; with the turn filter the answered ``angle``, shrunk by
+        ``turn_filter_deadzone``, while ``turn_track`` holds the filter's own)."""
         return np.concatenate([self.center, self.object_sz, [self.angle]])
 
     @property
