@@ -58,6 +58,8 @@ def test_override_of_unknown_key_is_an_error():
     ("tracking.turn_filter_num=72", "turn_filter_num must be odd in 3..65, got 72"),
     ("tracking.turn_filter_context=0.1", "turn_filter_context must lie in \\[0.5, 4\\], got 0.1"),
     ("tracking.turn_filter_upright=1", "turn_filter_upright must lie in \\[0, 1\\), got 1"),
+    ("tracking.turn_filter_antialias_once=true", "turn_filter_antialias_once needs "
+                                                 "tracking.turn_filter_antialias"),
     ("tracking.turn_filter_deadzone=-1", "turn_filter_deadzone must lie in \\[0, 45\\] degrees, "
                                           "got -1"),
     ("tracking.turn_filter_upright_rate=0", "turn_filter_upright_rate must lie in \\(0, 1\\], "

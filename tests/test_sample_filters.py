@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tracker.crops import crop_rect, crop_rects
+from tracker.crops import area_square, crop_rect, crop_rects
 from tracker.inference.handcrafted import cell_features, window_features
 from tracker.inference.sample_filters import ScaleFilter, TurnFilter
 
@@ -58,14 +58,15 @@ def test_scale_filter_rejects_bad_parameters_and_response_before_fit():
         ScaleFilter().response(np.zeros((17, 768), np.float32))
 
 
-@pytest.mark.parametrize("antialias", [False, True])
+@pytest.mark.parametrize("antialias", [False, True, "once"])
 @pytest.mark.parametrize("turn", [-9.0, -4.0, 4.0, 9.0])
 def test_turn_filter_reads_a_turn_of_the_target_off_its_samples(easy_sequence, turn, antialias):
     frame, box = easy_sequence.frames[0], easy_sequence.boxes[0]
     center, size = box[:2] + box[2:] / 2, box[2:]
     # context 2: squares twice the target's side, which shrink the image and so are
-    # antialiased when asked
-    f = TurnFilter(num=21, step=3.0, context=2.0 if antialias else 1.0, antialias=antialias)
+    # antialiased when asked; "once": the region they cover is averaged once first
+    f = TurnFilter(num=21, step=3.0, context=2.0 if antialias else 1.0,
+                   antialias=bool(antialias), once=antialias == "once")
     f.fit(f.samples(frame, center, size), 1.0)
     m = cv2.getRotationMatrix2D((float(center[0]) - 0.5, float(center[1]) - 0.5), turn, 1.0)
     turned = cv2.warpAffine(frame, m, frame.shape[1::-1], borderMode=cv2.BORDER_REFLECT)
@@ -74,6 +75,37 @@ def test_turn_filter_reads_a_turn_of_the_target_off_its_samples(easy_sequence, t
     assert abs(got - turn) < 1.5, got
     # sampled about the true angle, it sees no turn
     assert abs(f.estimate(f.samples(turned, center, size, angle=turn))) < 1.0
+
+
+def test_turn_samples_averaged_once_stay_near_those_averaged_each_and_need_antialias(
+        easy_sequence):
+    frame, box = easy_sequence.frames[0], easy_sequence.boxes[0]
+    center = box[:2] + box[2:] / 2
+    # a target three times the generated one: its squares shrink the image about 5x
+    size = 3.0 * box[2:]
+    each = TurnFilter(num=21, step=3.0, context=2.0, antialias=True)
+    once = TurnFilter(num=21, step=3.0, context=2.0, antialias=True, once=True)
+    plain = TurnFilter(num=21, step=3.0, context=2.0)
+    x_each, x_once, x_plain = (f.samples(frame, center, size, 7.0) for f in (each, once, plain))
+    # both average before sampling: they agree far better than either with bilinear sampling
+    assert np.abs(x_once - x_each).mean() < 0.5 * np.abs(x_plain - x_each).mean()
+    with pytest.raises(ValueError, match="once needs antialias"):
+        TurnFilter(once=True)
+
+
+def test_an_area_square_is_the_image_averaged_and_keeps_the_centre():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    region, c, scale = area_square(image, (80.0, 60.0), 30.0, 2.5, (0, 0, 0))
+    assert region.shape[0] == region.shape[1] and scale == pytest.approx(61 / region.shape[0])
+    # the centre maps to the same content: a crop of the region at the shrunk size equals,
+    # to within the averaging, an area-averaged crop of the image
+    a = crop_rects(region, c, [[24.0 / scale, 24.0 / scale]], (8, 8))[0].astype(float)
+    b = cv2.resize(image[48:72, 68:92], (8, 8), interpolation=cv2.INTER_AREA).astype(float)
+    assert np.abs(a - b).mean() < 12.0
+    # past the image's edge: the border value
+    region, _, _ = area_square(image, (2.0, 2.0), 20.0, 2.0, (255, 255, 255))
+    assert (region[0, 0] == 255).all()
 
 
 @pytest.mark.parametrize("shift", [1, 5, -13, 36])

@@ -116,18 +116,41 @@ def _block_mean_region(image: np.ndarray, center, reach, f: int, border_value):
     with ``center'`` the centre in the region's continuous coordinates (one unit per block)."""
     x0, y0 = int(np.floor(center[0] - reach[0])), int(np.floor(center[1] - reach[1]))
     nx, ny = (int(np.ceil(2.0 * r / f)) + 1 for r in reach)  # blocks along each axis
-    h, w = image.shape[:2]
-    if x0 >= 0 and y0 >= 0 and x0 + nx * f <= w and y0 + ny * f <= h:
-        block = image[y0:y0 + ny * f, x0:x0 + nx * f]  # inside the image: no copy
-    else:
-        block = np.empty((ny * f, nx * f, 3), dtype=np.uint8)
-        block[:] = np.clip(np.round(np.asarray(border_value, dtype=np.float64)), 0, 255)
-        ix0, iy0 = max(x0, 0), max(y0, 0)
-        ix1, iy1 = min(x0 + nx * f, w), min(y0 + ny * f, h)
-        if ix1 > ix0 and iy1 > iy0:
-            block[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] = image[iy0:iy1, ix0:ix1]
+    block = _padded_block(image, x0, y0, nx * f, ny * f, border_value)
     region = cv2.resize(block, (nx, ny), interpolation=cv2.INTER_AREA)
     return region, ((float(center[0]) - x0) / f, (float(center[1]) - y0) / f)
+
+
+def area_square(image: np.ndarray, center, half: float, factor: float, border_value):
+    """The square of ``image`` within ``half`` pixels of ``center`` (outside the image:
+    ``border_value``), area-averaged to about ``1 / factor`` of its side (``factor`` >= 1, any
+    real): ``(region, center', scale)``, uint8 ``[n, n, 3]``, with ``scale`` the exact side
+    ratio used (image pixels per region pixel) and ``center'`` the centre in the region's
+    continuous coordinates. Crops of the region with sizes divided by ``scale`` are crops of
+    the image after one area averaging, at any angle, since the square shrinks both axes
+    alike."""
+    x0, y0 = int(np.floor(center[0] - half)), int(np.floor(center[1] - half))
+    side = int(np.ceil(2.0 * half)) + 1
+    n = max(1, int(round(side / max(float(factor), 1.0))))
+    block = _padded_block(image, x0, y0, side, side, border_value)
+    region = cv2.resize(block, (n, n), interpolation=cv2.INTER_AREA)
+    scale = side / n
+    return region, ((float(center[0]) - x0) / scale, (float(center[1]) - y0) / scale), scale
+
+
+def _padded_block(image: np.ndarray, x0: int, y0: int, w: int, h: int, border_value):
+    """``image[y0:y0 + h, x0:x0 + w]``, with ``border_value`` where it reaches past the image
+    (a view, no copy, when it lies inside)."""
+    ih, iw = image.shape[:2]
+    if x0 >= 0 and y0 >= 0 and x0 + w <= iw and y0 + h <= ih:
+        return image[y0:y0 + h, x0:x0 + w]
+    block = np.empty((h, w, 3), dtype=np.uint8)
+    block[:] = np.clip(np.round(np.asarray(border_value, dtype=np.float64)), 0, 255)
+    ix0, iy0 = max(x0, 0), max(y0, 0)
+    ix1, iy1 = min(x0 + w, iw), min(y0 + h, ih)
+    if ix1 > ix0 and iy1 > iy0:
+        block[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] = image[iy0:iy1, ix0:ix1]
+    return block
 
 
 def _affine_maps(center, sizes, angles, out_sizes) -> np.ndarray:

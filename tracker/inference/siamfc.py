@@ -145,7 +145,8 @@ class SiamFCTracker(SiameseTracker):
                                           cfg.turn_filter_cells, cfg.turn_filter_sigma,
                                           cfg.turn_filter_lambda, cfg.turn_filter_anchor,
                                           cfg.turn_filter_circle, cfg.turn_filter_reach,
-                                          cfg.turn_filter_context, cfg.turn_filter_antialias)
+                                          cfg.turn_filter_context, cfg.turn_filter_antialias,
+                                          cfg.turn_filter_antialias_once)
             # the filter's own angle; the answered one (angle) is 0 instead while the upright
             # hypothesis holds (turn_filter_upright), or this one shrunk by the dead zone
             # (turn_filter_deadzone; the two are exclusive)
