@@ -4,5 +4,5 @@
 cd "$(dirname "$0")/../../../.."
 for set in "" "--set tracking.rotation_aware=false"; do
   OMP_NUM_THREADS=1 .venv/bin/eqtrack evaluate --benchmark folder --root ../shared/data/train \
-    --tracker default $set --workers 2 --quiet --results /tmp/trdz2 --reports /tmp/trdz2/rep | grep '^| eqtrack'
+    --tracker default $set --workers 2 --quiet --results /tmp/trdz3 --reports /tmp/trdz3/rep | grep '^| eqtrack'
 done
