@@ -215,6 +215,9 @@ class TurnFilter(SampleFilter):
             raise ValueError("turn filter: once needs antialias")
         self.context = float(context)
         self.once = bool(once)
+        # (image, key, area_square's result) of the last call: a frame's estimate passes cut
+        # their samples about one centre and size, so they share one averaged region
+        self._region = None
         super().__init__(num, step, cells, sigma, lam, anchor, periodic=circle,
                          reach=reach / step, antialias=antialias)
         hann = np.hanning(cells + 2)[1:-1]
@@ -230,7 +233,11 @@ class TurnFilter(SampleFilter):
             # cover once, to twice the samples' resolution, and let each sample's own
             # antialiasing do the last factor of 2 (warps of 2x, not of the full shrink)
             half = s * np.sqrt(0.5) + shrink
-            image, center, scale = area_square(image, center, half, shrink / 2.0, border)
+            key = (float(center[0]), float(center[1]), half, tuple(np.ravel(border)))
+            if self._region is None or self._region[0] is not image or self._region[1] != key:
+                self._region = (image, key, area_square(image, center, half, shrink / 2.0,
+                                                        border))
+            image, center, scale = self._region[2]
             s = s / scale
         return self._cut(image, center, [[s, s]], float(angle) + self.step * self.exponents,
                          border)
