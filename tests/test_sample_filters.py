@@ -283,3 +283,62 @@ def test_an_antialiased_crop_does_not_blur_the_axis_that_does_not_shrink():
                         antialias=True).astype(float)
     assert smooth.std() > 0.8 * plain.std(), (plain.std(), smooth.std())
 
+
+
+def test_antialiased_crops_of_several_multiples_equal_each_cut_alone():
+    # sizes that shrink 1x, 2x, 3x and 2x again: the batch groups crops by their warp
+    # multiple and averages each group with one resize, which must change nothing
+    noise = np.random.default_rng(6).integers(0, 256, (140, 150, 3), dtype=np.uint8)
+    sizes = [[30.0, 30.0], [60.0, 58.0], [95.0, 90.0], [64.0, 66.0]]
+    angles = [0.0, 12.5, -40.0, 3.0]
+    many = crop_rects(noise, (70.4, 66.2), sizes, (32, 32), (9, 8, 7), angles, antialias=True)
+    for size, a, crop in zip(sizes, angles, many):
+        alone = crop_rects(noise, (70.4, 66.2), [size], (32, 32), (9, 8, 7), a, antialias=True)
+        np.testing.assert_array_equal(alone[0], crop)
+
+
+def test_window_features_colour_cells_are_each_windows_area_mean():
+    # the colour channels of a batch come from one resize of the stacked windows; each must be
+    # the mean of its own cells, never of a neighbouring window's rows
+    rng = np.random.default_rng(7)
+    wins = rng.integers(0, 256, (5, 26, 42, 3), dtype=np.uint8)
+    feats = window_features(wins, (6, 10), 4)
+    for w, f in zip(wins, feats):
+        cells = w[1:-1, 1:-1].astype(float).reshape(6, 4, 10, 4, 3).mean(axis=(1, 3)) / 255.0
+        r, g, b = cells[..., 0], cells[..., 1], cells[..., 2]
+        # uint8 rounding of the mean: at most half a level
+        np.testing.assert_allclose(f[9], (r + g + b) / 3.0 - 0.5, atol=0.6 / 255)
+        np.testing.assert_allclose(f[10], 0.5 * (r - g), atol=0.6 / 255)
+
+
+@pytest.mark.parametrize("half", [30.0, 30.4, 41.7, 55.2])
+def test_an_area_square_averages_by_no_less_than_asked(half):
+    image = np.random.default_rng(8).integers(0, 256, (160, 160, 3), dtype=np.uint8)
+    for factor in (1.7, 2.0, 2.6, 3.3):
+        region, _, scale = area_square(image, (80.0, 80.0), half, factor, (0, 0, 0))
+        # no less than asked, and by less than one more pixel of the region's side
+        assert factor <= scale < factor * (1.0 + 1.0 / region.shape[0])
+
+
+def _turn_warp_sides(monkeypatch, filt, frame, center, size):
+    """The output sides of every warp one call of ``filt.samples`` makes."""
+    import tracker.crops as crops
+
+    sides, warp = [], crops._warp
+    monkeypatch.setattr(crops, "_warp", lambda img, a, out, border, dst=None:
+                        sides.append(out[0]) or warp(img, a, out, border, dst))
+    filt.samples(frame, center, size, 4.0)
+    monkeypatch.setattr(crops, "_warp", warp)
+    return set(sides)
+
+
+def test_turn_samples_averaged_once_warp_at_twice_their_side_whatever_the_size(
+        easy_sequence, monkeypatch):
+    # targets whose averaged regions' sides fall either side of a whole number: every sample
+    # is warped at exactly twice its 34 pixels and averaged 2 x 2 (rounding the region's side
+    # to nearest warped about half of them at 3x, 102 pixels, twice the work)
+    frame, box = easy_sequence.frames[0], easy_sequence.boxes[0]
+    center = box[:2] + box[2:] / 2
+    for grow in np.linspace(2.0, 4.0, 9):
+        f = TurnFilter(num=21, step=3.0, context=2.0, antialias=True, once=True)
+        assert _turn_warp_sides(monkeypatch, f, frame, center, grow * box[2:]) == {68}

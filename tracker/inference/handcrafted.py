@@ -14,6 +14,8 @@ backbone's cells.
 """
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -68,16 +70,16 @@ def window_features(wins: np.ndarray, cells, cell: int) -> np.ndarray:
                                gy.reshape(s_num * span_h, span_w))
     # bin centres at k + 0.5 over [0, pi); over [0, 2 pi) the position runs to 2 ORIENTATIONS,
     # and a lookup folds the floor (-1 .. 2 ORIENTATIONS - 1) back onto the bins
-    pos = ang * np.float32(ORIENTATIONS / np.pi) - np.float32(0.5)
+    pos = ang  # in place: the angles are not needed again
+    pos *= np.float32(ORIENTATIONS / np.pi)
+    pos -= np.float32(0.5)
     lo = np.floor(pos)
     frac = pos - lo
     lo = lo.astype(np.intp).ravel() + 1
-    # each pixel's (window, cell), then one bincount per neighbouring bin (far faster than
-    # np.add.at); bins run window-major, then orientation, then cell
+    # one bincount per neighbouring bin (far faster than np.add.at) over each pixel's (window,
+    # cell); bins run window-major, then orientation, then cell
     n = rows * cols
-    where = ((np.arange(span_h) // cell)[:, None] * cols
-             + (np.arange(span_w) // cell)[None, :]).ravel()
-    where = (np.arange(s_num)[:, None] * (ORIENTATIONS * n) + where[None, :]).ravel()
+    where = _pixel_cells(s_num, rows, cols, cell)
     upper = (mag * frac).ravel()
     total = s_num * ORIENTATIONS * n
     hist = (np.bincount(_FOLD[lo] * n + where, mag.ravel() - upper, total)
@@ -87,11 +89,26 @@ def window_features(wins: np.ndarray, cells, cell: int) -> np.ndarray:
     padded = np.pad(energy, ((0, 0), (1, 1), (1, 1)), mode="edge")
     local = sum(padded[:, i:i + rows, j:j + cols] for i in range(3) for j in range(3)) / 9.0
     hist = np.minimum(hist / np.sqrt(local + 1e-6)[:, None], CLIP) / CLIP - 0.5
-    colour = np.stack([cv2.resize(w[1:-1, 1:-1], (cols, rows), interpolation=cv2.INTER_AREA)
-                       for w in wins]).astype(np.float32) / 255.0
+    # one resize for the batch: cells never straddle two windows stacked on top of each other
+    inner = np.ascontiguousarray(wins[:, 1:-1, 1:-1]).reshape(s_num * span_h, span_w, 3)
+    colour = cv2.resize(inner, (cols, s_num * rows), interpolation=cv2.INTER_AREA)
+    colour = colour.reshape(s_num, rows, cols, 3).astype(np.float32) / 255.0
     r, g, b = colour[..., 0], colour[..., 1], colour[..., 2]
     extra = np.stack([(r + g + b) / 3.0 - 0.5, 0.5 * (r - g), 0.5 * ((r + g) / 2.0 - b)], axis=1)
     return np.concatenate([hist, extra], axis=1).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=16)
+def _pixel_cells(s_num: int, rows: int, cols: int, cell: int) -> np.ndarray:
+    """The histogram bin offset of every pixel of ``s_num`` windows of ``rows x cols`` cells
+    (window ``s`` starts at ``s * ORIENTATIONS * rows * cols``), raveled: ``[s_num * rows *
+    cell * cols * cell]`` intp, read-only (shared between calls)."""
+    n = rows * cols
+    where = ((np.arange(rows * cell) // cell)[:, None] * cols
+             + (np.arange(cols * cell) // cell)[None, :]).ravel()
+    where = (np.arange(s_num)[:, None] * (ORIENTATIONS * n) + where[None, :]).ravel()
+    where.flags.writeable = False
+    return where
 
 
 def pool_to_cells(response: np.ndarray) -> np.ndarray:
