@@ -15,7 +15,8 @@ def set_angles(rec_set, data_set):
 if __name__ == "__main__":
     R = sys.argv[1]
     rows = {}
-    for d in sorted(glob.glob("data/suite/val_*") + glob.glob("data/suite2/val_*")):
+    folders = sys.argv[2:] or ["data/suite", "data/suite2"]
+    for d in sorted(x for f in folders for x in glob.glob(f + "/val_*")):
         rows[os.path.basename(d)] = set_angles(os.path.join(R, os.path.basename(d)), d)
     m = np.array(list(rows.values()))
     print(f"{R}: {len(rows)} sets; angle mean {m[:,0].mean():.2f} median {m[:,1].mean():.2f}")

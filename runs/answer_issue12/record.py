@@ -1,10 +1,13 @@
-"""Record the default tracker's per-frame state on OTB-layout folders (one run per sequence):
+"""Record a tracker's (tracker=SPEC, default: the shipped default) per-frame state on OTB-layout folders (one run per sequence):
 center, target_sz, object_sz, angle (answered), turn_track, answered box. Saves npz per seq."""
 import sys, os, glob, numpy as np, cv2
 from PIL import Image
 from multiprocessing import Pool
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-OUT = sys.argv[1]; OVR = [a for a in sys.argv[2:] if "=" in a]; ROOTS = [a for a in sys.argv[2:] if "=" not in a]
+OUT = sys.argv[1]
+SPEC = next((a.split("=", 1)[1] for a in sys.argv[2:] if a.startswith("tracker=")), "default")
+OVR = [a for a in sys.argv[2:] if "=" in a and not a.startswith("tracker=")]
+ROOTS = [a for a in sys.argv[2:] if "=" not in a]
 def job(arg):
     root, seq = arg
     tag = os.path.basename(root.rstrip('/'))
@@ -13,7 +16,7 @@ def job(arg):
     import torch; torch.set_num_threads(1)
     from tracker.evaluation.trackers import tracker_from_spec
     from tracker.data.layouts import file_to_eqtrack, eqtrack_to_file
-    t = tracker_from_spec("default", OVR)
+    t = tracker_from_spec(SPEC, OVR)
     d = os.path.join(root, seq)
     frames = sorted(glob.glob(os.path.join(d, "img", "*.jpg")))
     gtf = os.path.join(d, "groundtruth_rect.txt")
