@@ -487,20 +487,3 @@ def test_turn_filter_with_the_angle_head_is_a_config_error():
             "tracking.rotation_min_gain=0", "tracking.rotation_upright=0"])
 
 
-@pytest.mark.parametrize("reuse", [False, True], ids=["cut_again", "reuse"])
-def test_turn_filter_reuse_learns_from_its_last_pass_without_cutting_again(turning, reuse,
-                                                                           monkeypatch):
-    # two estimate passes a frame: the filter cuts its samples twice and learns from the
-    # second pass's with reuse, three times (again at the new angle and size) without; either
-    # way the angle follows the turning card
-    from tracker.inference.sample_filters import TurnFilter
-
-    calls, cut = [], TurnFilter.samples
-    monkeypatch.setattr(TurnFilter, "samples",
-                        lambda self, *a, **k: calls.append(1) or cut(self, *a, **k))
-    t = build_tracker(checkpoint="default", overrides=[
-        "tracking.turn_filter_passes=2", f"tracking.turn_filter_reuse={str(reuse).lower()}"])
-    frames = len(turning.frames) - 1
-    true, errors = _follow_the_card(t, turning)
-    assert len(calls) == 1 + frames * (2 if reuse else 3)
-    assert np.mean(errors) < 10.0, np.mean(errors)

@@ -152,11 +152,6 @@ class TrackingConfig:
     # at most twice their resolution before they are cut, so the per-sample averaging warps
     # 2x, not the full shrink (the same averaging at a fraction of the cost for large targets)
     turn_filter_antialias_once: bool = False
-    # true: the turn filter learns from the samples of its last estimate pass (cut about the
-    # angle that pass started from, at the size before this frame's scale change) instead of
-    # cutting them a third time at the new angle and size: the last pass starts near the
-    # final angle, and a cut of 31 turned samples is about 2 ms of a 19 ms frame
-    turn_filter_reuse: bool = False
     # > 0: an upright hypothesis beside the turn filter's angle, judged by the network's own
     # first-frame template: each frame the search region is also cut at the other of the two
     # angles (the filter's, absolute 0) and the Siamese peaks compared,

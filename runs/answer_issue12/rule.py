@@ -18,7 +18,7 @@ base = None
 for k in keys:
     u = np.mean([s[k] for s in up]); r = np.mean([s[k] for s in rot]); S = (u + r) / 2
     if k == "answered": base = (u, r, S)
-    print(f"{k:16s} val/ {up[0][k]:.4f} val_up {up[1][k]:.4f} upright {u:.4f} rotated18 {r:.4f} S {S:.4f}" + (f"  dS {S-base[2]:+.4f} du {u-base[0]:+.4f} dr {r-base[1]:+.4f}" if base else ""))
+    print(f"{k:16s} val/ {up[0][k]:.4f} val_up {up[1][k]:.4f} upright {u:.4f} rotated {r:.4f} S {S:.4f}" + (f"  dS {S-base[2]:+.4f} du {u-base[0]:+.4f} dr {r-base[1]:+.4f}" if base else ""))
 for m in ("turn", "random-walk", "progressive"):
     sub = [s for n, s in zip(rot_names, rot) if m in n]
     print(m, " ".join(f"{k}={np.mean([s[k] for s in sub]):.4f}" for k in keys))

@@ -1,6 +1,7 @@
 #!/bin/bash
-# the default after runs/speed_issue12's choice (B + R): every set of the README's table with
-# CSRT, the angle on otb_rot (evaluation only for otb), and train/ (diagnosis only)
+# the default after a choice of runs/speed_issue12 (batch 1: B + R, after.log; batch 2: B alone,
+# after_b.log): every set of the README's table with CSRT, the angle on otb_rot (evaluation only
+# for otb), and train/ (diagnosis only)
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/sp9}
 for r in ../shared/data/val data/val_up data/val_rot ../shared/data/otb data/otb_rot; do

@@ -294,8 +294,7 @@ class SiamFCTracker(SiameseTracker):
             # its middle sample (the Hann weight over the samples), and a second look from
             # nearer the truth leaves less of that shrinkage
             for _ in range(cfg.turn_filter_passes):
-                turn_x = self._turn_samples(img, change)
-                change += self.turn_filter.estimate(turn_x)
+                change += self.turn_filter.estimate(self._turn_samples(img, change))
             # kept in [-180, 180), as the bank keeps it
             track = self.turn_track + cfg.turn_filter_lr * change
             self.turn_track = (track + 180.0) % 360.0 - 180.0
@@ -321,9 +320,7 @@ class SiamFCTracker(SiameseTracker):
         if self.scale_filter is not None:
             self.scale_filter.fit(self._scale_samples(img), cfg.scale_filter_rate)
         if self.turn_filter is not None:
-            if not cfg.turn_filter_reuse:
-                turn_x = self._turn_samples(img)
-            self.turn_filter.fit(turn_x, cfg.turn_filter_rate)
+            self.turn_filter.fit(self._turn_samples(img), cfg.turn_filter_rate)
         self.frames += 1
         if (self.orientation is not None and cfg.rotation_refresh
                 and self.frames % cfg.rotation_refresh == 0):
