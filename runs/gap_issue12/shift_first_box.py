@@ -4,23 +4,22 @@
     python runs/gap_issue12/shift_first_box.py SRC DST DX DY
 """
 import os
-import re
 import sys
 from pathlib import Path
 
+from tracker.data.layouts import OTB_GROUNDTRUTH, otb_sequence_names, read_groundtruth
+
 
 def main(src: str, dst: str, dx: float, dy: float) -> None:
-    for seq in sorted(p for p in Path(src).iterdir() if (p / "img").is_dir()):
-        out = Path(dst) / seq.name
+    for name in otb_sequence_names(Path(src)):
+        seq, out = Path(src) / name, Path(dst) / name
         out.mkdir(parents=True, exist_ok=True)
         if not (out / "img").exists():
             os.symlink((seq / "img").resolve(), out / "img")
-        lines = (seq / "groundtruth_rect.txt").read_text().splitlines()
-        values = [float(v) for v in re.split(r"[,\s]+", lines[0].strip())]
-        values[0] += dx
-        values[1] += dy
-        lines[0] = ",".join(f"{v:g}" for v in values)
-        (out / "groundtruth_rect.txt").write_text("\n".join(lines) + "\n")
+        first = read_groundtruth(seq / OTB_GROUNDTRUTH)[0] + [dx, dy, 0.0, 0.0]
+        lines = (seq / OTB_GROUNDTRUTH).read_text().splitlines()
+        lines[0] = ",".join(f"{v:g}" for v in first)
+        (out / OTB_GROUNDTRUTH).write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -8,22 +8,24 @@ import os
 import sys
 from pathlib import Path
 
+from tracker.data.layouts import OTB_GROUNDTRUTH
+from tracker.video import image_files
+
 
 def main(src: str, dst: str, k: int, n: int, names: list[str]) -> None:
     for name in names:
-        frames = sorted((Path(src) / name / "img").glob("*.jpg"))
-        lines = (Path(src) / name / "groundtruth_rect.txt").read_text().splitlines()
+        frames = image_files(Path(src) / name / "img")
+        lines = (Path(src) / name / OTB_GROUNDTRUTH).read_text().splitlines()
         if len(lines) != len(frames):
             sys.exit(f"{src}/{name}: {len(frames)} frames but {len(lines)} ground-truth lines")
         keep = list(range(0, len(frames), k))[: n or None]
         out = Path(dst) / name / "img"
         out.mkdir(parents=True, exist_ok=True)
         for j, i in enumerate(keep):
-            link = out / f"{j + 1:04d}.jpg"
+            link = out / f"{j + 1:04d}{frames[i].suffix}"
             if not link.exists():
                 os.symlink(frames[i].resolve(), link)
-        (Path(dst) / name / "groundtruth_rect.txt").write_text(
-            "\n".join(lines[i] for i in keep) + "\n")
+        (Path(dst) / name / OTB_GROUNDTRUTH).write_text("\n".join(lines[i] for i in keep) + "\n")
 
 
 if __name__ == "__main__":
